@@ -1,0 +1,74 @@
+"""Data-only rule helpers shared by the model and the checker (docs/RULES.md W4, W5).
+
+They decide from the clinic's data alone — no schedule, no solver — which blocks could hold
+a patient's individual or family session. A requirement with no candidate block is waived,
+and the model and the checker must agree on that, so it is computed here once.
+"""
+
+from __future__ import annotations
+
+from scheduler.domain import Block, Clinic, Patient, SessionKind, SessionType, covered
+from scheduler.schedule import session_window
+
+
+def session_types_of_kind(clinic: Clinic, patient: Patient, kind: SessionKind) -> list[SessionType]:
+    """Session types of ``kind`` open to the patient's track, in clinic order."""
+    return [st for st in clinic.session_types if st.kind is kind and patient.track in st.tracks]
+
+
+def patient_can_attend(
+    clinic: Clinic, patient: Patient, block: Block, kind: SessionType, week: int = 0
+) -> bool:
+    """Block kind and length fit (T3), own site (T6), in treatment (P2), not closed (T4),
+    free of commitments with the travel buffer (T2)."""
+    return (
+        block.kind is kind.block_kind
+        and kind.duration_min <= block.window.minutes
+        and block.site == patient.site
+        and patient.in_treatment(clinic.block_date(block, week))
+        and not clinic.is_closed(block, week)
+        and patient.free(session_window(block, kind), clinic.settings.travel_buffer_min)
+    )
+
+
+def can_lead(
+    clinic: Clinic, therapist_id: str, block: Block, kind: SessionType, week: int = 0
+) -> bool:
+    """Credentialed (G3), works at the block's site (T6), available (T5), not off (T4)."""
+    t = clinic.therapist_by_id[therapist_id]
+    return (
+        bool(t.credentials & kind.credentials)
+        and (kind.modality is None or kind.modality in t.modalities)
+        and block.site in t.sites
+        and t.available(session_window(block, kind))
+        and not clinic.is_closed(block, week, therapist=t.id)
+    )
+
+
+def individual_slots(
+    clinic: Clinic, patient: Patient, kind: SessionType, week: int = 0
+) -> list[Block]:
+    """Blocks where the patient and their primary therapist could hold a ``kind`` session
+    (W4). Credentials are not asked of the primary therapist here: the validator reports a
+    primary therapist who cannot lead individual sessions."""
+    t = clinic.therapist_by_id[patient.primary_therapist]
+    return [
+        b
+        for b in clinic.blocks
+        if patient_can_attend(clinic, patient, b, kind, week)
+        and b.site in t.sites
+        and t.available(session_window(b, kind))
+        and not clinic.is_closed(b, week, therapist=t.id)
+    ]
+
+
+def family_slots(clinic: Clinic, patient: Patient, kind: SessionType, week: int = 0) -> list[Block]:
+    """Blocks where the patient's family session of ``kind`` could be held (W5): the family
+    is available for the whole window, the patient is free, and some therapist could lead."""
+    return [
+        b
+        for b in clinic.blocks
+        if patient_can_attend(clinic, patient, b, kind, week)
+        and covered(patient.family_availability, session_window(b, kind))
+        and any(can_lead(clinic, t.id, b, kind, week) for t in clinic.therapists)
+    ]
