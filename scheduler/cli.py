@@ -1,0 +1,268 @@
+"""The ``iop-scheduler`` command line.
+
+Exit statuses: 0 success; 2 input problems (every one printed with sheet, row, column and
+fix); 3 the solver could not produce a publishable schedule; 4 the produced schedule failed
+the independent check and was not published; 1 an unexpected internal error (reported in
+one line, without a traceback unless ``--debug``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scheduler.domain import Clinic
+from scheduler.schedule import Schedule
+
+if TYPE_CHECKING:
+    from scheduler.model import ProgressEvent
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_INPUT = 2
+EXIT_NO_SCHEDULE = 3
+EXIT_CHECK_FAILED = 4
+
+SAMPLE_INPUT = Path(__file__).resolve().parent.parent / "data" / "sample_clinic.xlsx"
+
+
+class CliError(Exception):
+    """A failure to report in one plain message with an exit status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _default_input() -> Path:
+    local = Path("data") / "sample_clinic.xlsx"
+    return local if local.exists() else SAMPLE_INPUT
+
+
+def _load(path: Path) -> tuple[Clinic, str]:
+    """Read and validate the clinic at ``path``; raise CliError listing every problem."""
+    from scheduler.validate import format_problems, validate_path
+    from scheduler.workbook import input_hash
+
+    clinic, problems = validate_path(path)
+    if problems or clinic is None:
+        raise CliError(
+            f"{path}: {len(problems)} problem(s) in the input; nothing was written.\n"
+            + format_problems(problems),
+            EXIT_INPUT,
+        )
+    return clinic, input_hash(path)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from scheduler.validate import summary
+
+    clinic, _ = _load(Path(args.input))
+    print(f"{args.input}: no problems found.")
+    print(summary(clinic))
+    return EXIT_OK
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from scheduler.workbook import write_template
+
+    path = Path(args.path)
+    if path.suffix.lower() != ".xlsx":
+        raise CliError(f"{path}: the template is an Excel workbook; name it *.xlsx", EXIT_INPUT)
+    write_template(path)
+    print(f"Wrote a blank clinic workbook to {path}. Fill it in, then run:")
+    print(f"  iop-scheduler validate {path}")
+    return EXIT_OK
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from scheduler.generator import generate_clinic
+    from scheduler.workbook import write_csv_folder, write_workbook
+
+    clinic = generate_clinic(
+        patients=args.patients, sites=args.sites, seed=args.seed, tight=args.tight
+    )
+    out = Path(args.out)
+    if out.suffix.lower() == ".xlsx":
+        write_workbook(clinic, out)
+    else:
+        write_csv_folder(clinic, out)
+    print(f"Wrote a generated clinic ({len(clinic.patients)} patients) to {out}")
+    return EXIT_OK
+
+
+def _progress_printer() -> Callable[[ProgressEvent], None]:
+    """A live progress line on stderr for each improving solution."""
+
+    def show(event: ProgressEvent) -> None:
+        bound = "—" if event.best_bound is None else f"{event.best_bound:g}"
+        line = (
+            f"  {event.elapsed_s:7.2f} s  placed {event.placed:>5}  "
+            f"objective {event.objective:g}  bound {bound}"
+        )
+        print(line, file=sys.stderr, flush=True)
+
+    return show
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    from scheduler.check import check_schedule
+    from scheduler.exports import publish
+    from scheduler.model import ModelInvalidError, SolveOptions, solve
+    from scheduler.schedule_json import write_schedule_json
+
+    input_path = Path(args.input) if args.input else _default_input()
+    clinic, digest = _load(input_path)
+    options = SolveOptions(time_limit_s=args.time_limit, seed=args.seed, workers=args.workers)
+    print(
+        f"Solving {input_path} (time limit {args.time_limit:g} s, {args.workers} workers, "
+        f"seed {args.seed}) …",
+        file=sys.stderr,
+    )
+    try:
+        schedule = solve(clinic, options, on_progress=None if args.quiet else _progress_printer())
+    except ModelInvalidError as err:
+        raise CliError(
+            f"the model is invalid (a bug, please report it): {err}", EXIT_INTERNAL
+        ) from err
+    schedule = replace(schedule, input_hash=digest)
+    print(schedule.summary())
+    if schedule.stats.status not in ("OPTIMAL", "FEASIBLE"):
+        raise CliError(
+            f"no schedule found ({schedule.stats.status}); nothing was written. "
+            "Try a longer --time-limit.",
+            EXIT_NO_SCHEDULE,
+        )
+    violations = check_schedule(clinic, schedule)
+    if violations:
+        lines = "\n".join(f"  [{v.rule}] {v.message}" for v in violations[:50])
+        raise CliError(
+            f"the schedule failed the independent check ({len(violations)} violation(s)); "
+            f"nothing was published:\n{lines}",
+            EXIT_CHECK_FAILED,
+        )
+    out = Path(args.out)
+    written = publish(clinic, schedule, out)
+    write_schedule_json(
+        schedule, out / "schedule.json", input_path=str(input_path), input_hash=digest
+    )
+    _report_unplaced(schedule)
+    print(f"Published {len(written) + 1} files into {out}/")
+    return EXIT_OK
+
+
+def _report_unplaced(schedule: Schedule) -> None:
+    if not schedule.unplaced:
+        return
+    print(f"Unplaced ({len(schedule.unplaced)}):")
+    for u in schedule.unplaced:
+        print(f"  {u.patient}: {u.reason}")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from scheduler.check import check_schedule
+    from scheduler.exports import publish
+    from scheduler.schedule_json import read_schedule_json
+
+    try:
+        schedule, meta = read_schedule_json(Path(args.schedule))
+    except (OSError, ValueError, KeyError) as err:
+        raise CliError(
+            f"{args.schedule}: not a readable schedule.json ({err})", EXIT_INPUT
+        ) from err
+    input_path = Path(args.input) if args.input else Path(meta.input_path)
+    clinic, digest = _load(input_path)
+    if meta.input_hash and digest != meta.input_hash and not args.force:
+        raise CliError(
+            f"{input_path} has changed since this schedule was made (input hash differs); "
+            "re-run solve, or pass --force to export against the changed input",
+            EXIT_INPUT,
+        )
+    violations = check_schedule(clinic, schedule)
+    if violations:
+        lines = "\n".join(f"  [{v.rule}] {v.message}" for v in violations[:50])
+        raise CliError(
+            f"the schedule does not fit this clinic ({len(violations)} violation(s)); "
+            f"nothing was published:\n{lines}",
+            EXIT_CHECK_FAILED,
+        )
+    written = publish(clinic, schedule, Path(args.out))
+    print(f"Published {len(written)} files into {args.out}/")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iop-scheduler",
+        description="Weekly timetables for Intensive Outpatient Programs.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="report every problem in a clinic workbook or CSV folder")
+    p.add_argument("input", help="clinic workbook (.xlsx) or folder of CSV files")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("template", help="write a blank clinic workbook to fill in")
+    p.add_argument("path", help="where to write the workbook (.xlsx)")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("solve", help="build the week's timetable and publish it")
+    p.add_argument("input", nargs="?", help="clinic workbook or CSV folder (default: sample)")
+    p.add_argument("--out", default="out", help="output folder (default: out)")
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--quiet", action="store_true", help="no live progress lines")
+    p.set_defaults(func=cmd_solve)
+
+    p = sub.add_parser("export", help="publish a saved schedule.json again")
+    p.add_argument("schedule", help="a schedule.json written by solve")
+    p.add_argument("--input", help="the clinic it was made from (default: as recorded)")
+    p.add_argument("--out", default="out")
+    p.add_argument("--force", action="store_true", help="export even if the input changed")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("generate", help="write a generated clinic for trials and benchmarks")
+    p.add_argument("out", help="OUT.xlsx, or a folder for CSV files")
+    p.add_argument("--patients", type=int, default=60)
+    p.add_argument("--sites", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--tight", action="store_true", help="demand above capacity")
+    p.set_defaults(func=cmd_generate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "solve" and args.time_limit <= 0:
+        parser.error("--time-limit must be a positive number of seconds")
+    try:
+        status: int = args.func(args)
+        return status
+    except CliError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.status
+    except KeyboardInterrupt:
+        print("interrupted; nothing more was written", file=sys.stderr)
+        return 130
+    except Exception as err:  # the last line of defence: one line, no traceback
+        if args.debug:
+            raise
+        stamp = dt.datetime.now().isoformat(timespec="seconds")
+        print(
+            f"internal error at {stamp}: {type(err).__name__}: {err} "
+            "(run with --debug for details)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
