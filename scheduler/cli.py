@@ -44,17 +44,29 @@ def _default_input() -> Path:
     return local if local.exists() else SAMPLE_INPUT
 
 
-def _load(path: Path) -> tuple[Clinic, str]:
-    """Read and validate the clinic at ``path``; raise CliError listing every problem."""
+def _load(path: Path, *, strict: bool) -> tuple[Clinic, str]:
+    """Read and check the clinic at ``path``.
+
+    Problems that stop the clinic being read always fail (CliError listing every one).
+    Planning problems — a patient whose job leaves too few blocks, a caseload over its cap —
+    fail ``validate`` (``strict``) but only warn for ``solve``: the solver then lists the
+    patients they affect as unplaced, with the reason, instead of refusing the whole clinic.
+    """
     from scheduler.validate import format_problems, validate_path
     from scheduler.workbook import input_hash
 
     clinic, problems = validate_path(path)
-    if problems or clinic is None:
+    if clinic is None or (problems and strict):
         raise CliError(
             f"{path}: {len(problems)} problem(s) in the input; nothing was written.\n"
             + format_problems(problems),
             EXIT_INPUT,
+        )
+    if problems:
+        print(
+            f"warning: {len(problems)} planning problem(s); the patients they affect will be "
+            "listed as unplaced:\n" + format_problems(problems),
+            file=sys.stderr,
         )
     return clinic, input_hash(path)
 
@@ -62,7 +74,7 @@ def _load(path: Path) -> tuple[Clinic, str]:
 def cmd_validate(args: argparse.Namespace) -> int:
     from scheduler.validate import summary
 
-    clinic, _ = _load(Path(args.input))
+    clinic, _ = _load(Path(args.input), strict=True)
     print(f"{args.input}: no problems found.")
     print(summary(clinic))
     return EXIT_OK
@@ -117,7 +129,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from scheduler.schedule_json import write_schedule_json
 
     input_path = Path(args.input) if args.input else _default_input()
-    clinic, digest = _load(input_path)
+    clinic, digest = _load(input_path, strict=False)
     options = SolveOptions(time_limit_s=args.time_limit, seed=args.seed, workers=args.workers)
     print(
         f"Solving {input_path} (time limit {args.time_limit:g} s, {args.workers} workers, "
@@ -176,7 +188,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"{args.schedule}: not a readable schedule.json ({err})", EXIT_INPUT
         ) from err
     input_path = Path(args.input) if args.input else Path(meta.input_path)
-    clinic, digest = _load(input_path)
+    clinic, digest = _load(input_path, strict=False)
     if meta.input_hash and digest != meta.input_hash and not args.force:
         raise CliError(
             f"{input_path} has changed since this schedule was made (input hash differs); "

@@ -1,0 +1,497 @@
+"""Planning checks on a clinic that reads cleanly, and the summary a coordinator sees.
+
+The workbook reader refuses data that cannot be a clinic (bad cells, broken references).
+The checks here find data that *is* a clinic but cannot work as planned: a patient whose
+job leaves too few group blocks, a curriculum session nobody may lead, a group larger than
+every room. Each check is one small function returning domain :class:`Problem` records,
+located to sheet/row/column the same way as reading problems.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from scheduler.domain import (
+    Block,
+    BlockKind,
+    Clinic,
+    Patient,
+    Problem,
+    Room,
+    SessionKind,
+    SessionType,
+    Therapist,
+    Track,
+)
+from scheduler.rules import can_lead
+from scheduler.schedule import session_window
+from scheduler.workbook import read_clinic_located
+from scheduler.workbook_errors import LocatedProblem
+from scheduler.workbook_rows import sort_problems
+
+__all__ = [
+    "CHECKS",
+    "format_problems",
+    "planning_problems",
+    "summary",
+    "validate_path",
+]
+
+
+def in_plan(clinic: Clinic, patient: Patient) -> bool:
+    """Some date of the planning horizon lies in the patient's treatment dates."""
+    s = clinic.settings
+    first = s.week_start
+    last = s.week_dates(s.weeks - 1)[-1]
+    return patient.admission <= last and patient.discharge >= first
+
+
+def in_week(clinic: Clinic, patient: Patient, week: int = 0) -> bool:
+    return any(patient.in_treatment(day) for day in clinic.settings.week_dates(week))
+
+
+def _group_items(clinic: Clinic, track: Track) -> list[tuple[SessionType, int]]:
+    out = []
+    for item in clinic.curriculum_for(track):
+        st = clinic.session_type_by_id[item.session_type]
+        if st.is_group:
+            out.append((st, item.per_week))
+    return out
+
+
+def _leads(therapist: Therapist, kind: SessionType) -> bool:
+    """Credentials and modality only (G3): no time, place or closure."""
+    return bool(therapist.credentials & kind.credentials) and (
+        kind.modality is None or kind.modality in therapist.modalities
+    )
+
+
+def _names(values: frozenset[str]) -> str:
+    return ", ".join(sorted(values))
+
+
+# --------------------------------------------------------------------------------------
+# The checks, one rule each.
+
+
+def patients_without_group_time(clinic: Clinic) -> list[Problem]:
+    """A patient whose commitments (with the travel buffer) leave fewer bookable group
+    blocks at their site than their curriculum's group sessions, or fewer days than the
+    track's minimum days a week."""
+    s = clinic.settings
+    out = []
+    for p in clinic.patients:
+        items = _group_items(clinic, p.track)
+        needed = sum(per_week for _, per_week in items)
+        if not needed or not in_plan(clinic, p):
+            continue
+        free_days: Counter[int] = Counter()
+        for b in clinic.blocks:
+            if b.kind is not BlockKind.GROUP or b.site != p.site:
+                continue
+            if any(
+                st.duration_min <= b.window.minutes
+                and p.free(session_window(b, st), s.travel_buffer_min)
+                for st, _ in items
+            ):
+                free_days[b.weekday] += 1
+        blocks = sum(min(n, s.max_group_blocks_per_day) for n in free_days.values())
+        days = len(free_days)
+        min_days = 0 if p.is_stepping_down(s.week_start) else s.min_days(p.track)
+        if blocks >= needed and days >= min_days:
+            continue
+        cause = "commitments and the travel buffer leave" if p.commitments else "there are"
+        out.append(
+            Problem(
+                "Patients",
+                p.id,
+                None,
+                f"{cause} only {blocks} bookable group block(s) on {days} day(s) a week at "
+                f"site {p.site!r}; the {p.track} curriculum needs {needed} group sessions "
+                f"on at least {min_days} days",
+                "check the patient's PatientCommitments rows, or offer group blocks at "
+                "times this patient is free",
+            )
+        )
+    return out
+
+
+def curriculum_without_leader(clinic: Clinic) -> list[Problem]:
+    """A curriculum session type that no therapist holds the credentials (and modality) for."""
+    out = []
+    for item in clinic.curriculum:
+        st = clinic.session_type_by_id[item.session_type]
+        if any(_leads(t, st) for t in clinic.therapists):
+            continue
+        need = f"one of {_names(st.credentials)}"
+        if st.modality is not None:
+            need += f" and the modality {st.modality}"
+        out.append(
+            Problem(
+                "Curriculum",
+                f"{item.track}/{item.session_type}",
+                "session_type_id",
+                f"no therapist can lead {st.id!r}: it needs {need}",
+                "add a therapist who has it on the Therapists sheet, or widen the session "
+                "type's credentials",
+            )
+        )
+    return out
+
+
+def _seats(room: Room, kind: SessionType) -> int:
+    """Patients of ``kind`` the room could seat; a virtual room has no seat limit."""
+    return kind.max_size if room.virtual else min(room.capacity, kind.max_size)
+
+
+def groups_without_room(clinic: Clinic) -> list[Problem]:
+    """A group session type that no room can hold: features missing, or every room with
+    the features seats fewer than its min_size."""
+    out = []
+    for st in clinic.session_types:
+        if not st.is_group:
+            continue
+        fitting = [r for r in clinic.rooms if st.room_features <= r.features]
+        if not fitting:
+            features = f"the features {_names(st.room_features)}" if st.room_features else "it"
+            out.append(
+                Problem(
+                    "SessionTypes",
+                    st.id,
+                    "room_features",
+                    f"no room has {features}",
+                    "add the features to a room on the Rooms sheet, or remove them here",
+                )
+            )
+            continue
+        largest = max(_seats(r, st) for r in fitting)
+        if largest < st.min_size:
+            out.append(
+                Problem(
+                    "SessionTypes",
+                    st.id,
+                    "min_size",
+                    f"min_size {st.min_size} is more than the largest suitable room seats "
+                    f"({largest})",
+                    "lower min_size or add a larger room",
+                )
+            )
+    return out
+
+
+def primary_therapist_elsewhere(clinic: Clinic) -> list[Problem]:
+    """A patient's primary therapist does not work at the patient's site."""
+    out = []
+    for p in clinic.patients:
+        t = clinic.therapist_by_id[p.primary_therapist]
+        if p.site not in t.sites:
+            out.append(
+                Problem(
+                    "Patients",
+                    p.id,
+                    "primary_therapist",
+                    f"primary therapist {t.id!r} does not work at site {p.site!r}",
+                    f"pick a therapist who works at {p.site!r}, or add the site to "
+                    f"{t.id!r} on the Therapists sheet",
+                )
+            )
+    return out
+
+
+def primary_cannot_lead_individual(clinic: Clinic) -> list[Problem]:
+    """Individual sessions are led by the primary therapist (W4), who must be credentialed."""
+    out = []
+    for p in clinic.patients:
+        t = clinic.therapist_by_id[p.primary_therapist]
+        for item in clinic.curriculum_for(p.track):
+            st = clinic.session_type_by_id[item.session_type]
+            if st.kind is SessionKind.INDIVIDUAL and not _leads(t, st):
+                out.append(
+                    Problem(
+                        "Patients",
+                        p.id,
+                        "primary_therapist",
+                        f"primary therapist {t.id!r} cannot lead {st.id!r} (needs one of "
+                        f"{_names(st.credentials)})",
+                        "pick a primary therapist credentialed for individual sessions",
+                    )
+                )
+    return out
+
+
+def caseload_over_cap(clinic: Clinic) -> list[Problem]:
+    """More patients in the plan name a therapist as primary than their caseload cap."""
+    load = Counter(p.primary_therapist for p in clinic.patients if in_plan(clinic, p))
+    out = []
+    for t in clinic.therapists:
+        if load[t.id] > t.caseload_cap:
+            out.append(
+                Problem(
+                    "Therapists",
+                    t.id,
+                    "caseload_cap",
+                    f"{load[t.id]} patients name {t.id!r} as primary therapist, above the "
+                    f"caseload cap of {t.caseload_cap}",
+                    "move some patients to another primary therapist or raise the cap",
+                )
+            )
+    return out
+
+
+def caseload_ratio(clinic: Clinic) -> list[Problem]:
+    """Patients per therapist above the clinic's ratio (N.J.A.C. 10:161B-10.1: 1:24)."""
+    patients = sum(1 for p in clinic.patients if in_plan(clinic, p))
+    if not patients:
+        return []
+    therapists = len(clinic.therapists)
+    if not therapists:
+        return [
+            Problem(
+                "Therapists",
+                None,
+                None,
+                f"no therapists for {patients} patient(s)",
+                "add the clinic's therapists",
+            )
+        ]
+    ratio = clinic.settings.caseload_ratio_max
+    if patients <= ratio * therapists:
+        return []
+    return [
+        Problem(
+            "Clinic",
+            "caseload_ratio_max",
+            "value",
+            f"{patients} patients for {therapists} therapist(s) is above 1:{ratio}",
+            "add therapists or admit fewer patients",
+        )
+    ]
+
+
+def therapists_never_available(clinic: Clinic) -> list[Problem]:
+    """A therapist with no availability rows cannot lead anything."""
+    return [
+        Problem(
+            "Therapists",
+            t.id,
+            "therapist_id",
+            f"{t.id!r} has no rows on the TherapistAvailability sheet, so leads nothing",
+            "add the weekly hours this therapist works",
+        )
+        for t in clinic.therapists
+        if not t.availability
+    ]
+
+
+def family_without_time(clinic: Clinic) -> list[Problem]:
+    """Family therapy is due but the family has no availability or no session type fits."""
+    out = []
+    for p in clinic.patients:
+        if not p.has_family or not in_plan(clinic, p):
+            continue
+        kinds = [
+            st
+            for st in clinic.session_types
+            if st.kind is SessionKind.FAMILY and p.track in st.tracks
+        ]
+        if not kinds:
+            out.append(
+                Problem(
+                    "Patients",
+                    p.id,
+                    "family_cadence",
+                    f"no family session type is open to the {p.track} track",
+                    "add a family session type on the SessionTypes sheet or set the cadence "
+                    "to none",
+                )
+            )
+        elif not p.family_availability:
+            out.append(
+                Problem(
+                    "Patients",
+                    p.id,
+                    "family_cadence",
+                    f"family therapy is {p.family_cadence} but the family has no rows on "
+                    "the FamilyAvailability sheet",
+                    "add when the family can come, or set the cadence to none",
+                )
+            )
+    return out
+
+
+def track_without_curriculum(clinic: Clinic) -> list[Problem]:
+    """A patient on a track with no Curriculum rows has nothing to attend."""
+    return [
+        Problem(
+            "Patients",
+            p.id,
+            "track",
+            f"the {p.track} track has no rows on the Curriculum sheet",
+            f"add the {p.track} curriculum",
+        )
+        for p in clinic.patients
+        if in_plan(clinic, p) and not clinic.curriculum_for(p.track)
+    ]
+
+
+def curriculum_above_max_hours(clinic: Clinic) -> list[Problem]:
+    """A track's curriculum alone exceeds the track's weekly maximum hours (W2)."""
+    out = []
+    for track in Track:
+        items = clinic.curriculum_for(track)
+        hours = sum(
+            clinic.session_type_by_id[i.session_type].hours * i.per_week
+            for i in items
+            if clinic.session_type_by_id[i.session_type].counts_toward_hours
+        )
+        band = clinic.settings.band(track)
+        if items and hours > band.max_hours + 1e-9:
+            first = items[0]
+            out.append(
+                Problem(
+                    "Curriculum",
+                    f"{first.track}/{first.session_type}",
+                    "per_week",
+                    f"the {track} curriculum adds up to {hours:g} hours a week, above the "
+                    f"maximum of {band.max_hours:g}",
+                    f"lower per_week on the {track} rows or raise {track}_max_hours on the "
+                    "Clinic sheet",
+                )
+            )
+    return out
+
+
+def lock_conflicts(clinic: Clinic) -> list[Problem]:
+    """A lock that cannot hold: the patient at another site, the therapist not credentialed
+    or not at the site, the room elsewhere."""
+    out = []
+    for lk in clinic.locks:
+        b = clinic.block_by_id[lk.block]
+        st = clinic.session_type_by_id[lk.session_type]
+
+        def bad(column: str, message: str, fix: str, lock_id: str = lk.id) -> None:
+            out.append(Problem("Locks", lock_id, column, message, fix))
+
+        if lk.patient is not None:
+            p = clinic.patient_by_id[lk.patient]
+            if p.site != b.site:
+                bad(
+                    "patient_id",
+                    f"{p.id!r} attends site {p.site!r}, not {b.site!r}",
+                    "fix the lock",
+                )
+        if lk.therapist is not None:
+            t = clinic.therapist_by_id[lk.therapist]
+            if not _leads(t, st) or b.site not in t.sites:
+                bad("therapist_id", f"{t.id!r} cannot lead {st.id!r} at {b.site!r}", "fix the lock")
+        if lk.room is not None and not clinic.room_by_id[lk.room].serves(b.site):
+            bad("room_id", f"room {lk.room!r} is not at site {b.site!r}", "fix the lock")
+    return out
+
+
+CHECKS: tuple[Callable[[Clinic], list[Problem]], ...] = (
+    patients_without_group_time,
+    curriculum_without_leader,
+    groups_without_room,
+    primary_therapist_elsewhere,
+    primary_cannot_lead_individual,
+    caseload_over_cap,
+    caseload_ratio,
+    therapists_never_available,
+    family_without_time,
+    track_without_curriculum,
+    curriculum_above_max_hours,
+    lock_conflicts,
+)
+
+
+def planning_problems(clinic: Clinic) -> list[Problem]:
+    """Every planning problem of a clinic that reads cleanly."""
+    return [problem for check in CHECKS for problem in check(clinic)]
+
+
+def validate_path(path: Path) -> tuple[Clinic | None, list[LocatedProblem]]:
+    """Read the workbook or CSV folder and run the planning checks.
+
+    The clinic is ``None`` only when it could not be read; planning problems come with the
+    clinic they were found in.
+    """
+    clinic, locator, problems = read_clinic_located(Path(path))
+    if clinic is None:
+        return None, problems
+    located = [locator.locate(p) for p in planning_problems(clinic)]
+    return clinic, sort_problems(located)
+
+
+def format_problems(problems: list[LocatedProblem]) -> str:
+    """One problem per line, in the order given (sheet order from :func:`validate_path`)."""
+    return "\n".join(str(p) for p in problems)
+
+
+# --------------------------------------------------------------------------------------
+# Summary.
+
+
+def _block_seats(clinic: Clinic, block: Block, week: int = 0) -> int:
+    """Group seats a block offers: the usable rooms, as many as there are therapists who
+    could lead a group there, each seating up to the largest group that fits it."""
+    kinds = [
+        st for st in clinic.session_types if st.is_group and st.duration_min <= block.window.minutes
+    ]
+    leaders = [
+        t for t in clinic.therapists if any(can_lead(clinic, t.id, block, st, week) for st in kinds)
+    ]
+    if not leaders or clinic.is_closed(block, week):
+        return 0
+    seats = []
+    for r in clinic.rooms:
+        usable = [
+            st
+            for st in kinds
+            if st.room_features <= r.features
+            and r.available(session_window(block, st))
+            and any(can_lead(clinic, t.id, block, st, week) for t in leaders)
+        ]
+        if r.serves(block.site) and usable and not clinic.is_closed(block, week, room=r.id):
+            seats.append(max(_seats(r, st) for st in usable))
+    return sum(sorted(seats, reverse=True)[: len(leaders)])
+
+
+def group_seats_offered(clinic: Clinic, week: int = 0) -> int:
+    return sum(_block_seats(clinic, b, week) for b in clinic.blocks if b.kind is BlockKind.GROUP)
+
+
+def group_seats_needed(clinic: Clinic, week: int = 0) -> int:
+    return sum(
+        per_week
+        for p in clinic.patients
+        if in_week(clinic, p, week)
+        for _, per_week in _group_items(clinic, p.track)
+    )
+
+
+def summary(clinic: Clinic) -> str:
+    """What the clinic holds, and group seats offered against seats needed in week one."""
+    s = clinic.settings
+    planned = [p for p in clinic.patients if in_plan(clinic, p)]
+    by_track = Counter(p.track for p in planned)
+    tracks = ", ".join(f"{t} {by_track[t]}" for t in Track)
+    kinds = Counter(b.kind for b in clinic.blocks)
+    virtual = sum(1 for r in clinic.rooms if r.virtual)
+    weeks = f"{s.weeks} week{'s' if s.weeks != 1 else ''}"
+    return "\n".join(
+        [
+            f"Clinic: {s.name} ({s.timezone}), {weeks} from {s.week_start.isoformat()}",
+            f"Sites: {len(clinic.sites)}",
+            f"Patients in the plan: {len(planned)} ({tracks}); "
+            f"{len(clinic.patients) - len(planned)} outside the planning dates",
+            f"Therapists: {len(clinic.therapists)}",
+            f"Rooms: {len(clinic.rooms)} ({virtual} virtual)",
+            f"Bookable blocks a week: {kinds[BlockKind.GROUP]} group blocks, "
+            f"{kinds[BlockKind.SLOT]} short slots",
+            f"Group seats in the first week: {group_seats_offered(clinic)} offered, "
+            f"{group_seats_needed(clinic)} needed",
+        ]
+    )

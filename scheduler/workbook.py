@@ -1,0 +1,394 @@
+"""The clinic workbook: Excel or a folder of CSV files in, workbook, CSV folder or template out.
+
+Layout (``scheduler/workbook_spec.py`` holds it in one place): one sheet per table, long
+format, the header in row 1, IDs as text. Several values in one cell are separated by ``;``,
+times are ``HH:MM`` (``24:00`` allowed as an end), dates ``YYYY-MM-DD``, yes/no flags
+accept yes/no/true/false/y/n/1/0, weekdays Mon … Sun. A CSV folder holds one file per sheet
+(``Sites.csv`` …) with the same columns.
+
+Every problem in the input is collected before anything is refused: :func:`read_clinic`
+raises :class:`InputError` listing each :class:`LocatedProblem` (sheet, row, column, what is
+wrong, how to fix it).
+
+The template (:func:`write_template`) reads back as an empty but valid clinic: the Clinic
+sheet holds the default settings (with the placeholder week_start 2026-01-05, a Monday the
+coordinator changes) and the Sites sheet one site ``MAIN``, because a clinic needs a site.
+Example values for every column are in the Instructions sheet and in a comment on each
+header cell, never in data rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from scheduler.domain import Clinic
+from scheduler.workbook_cells import strip_control
+from scheduler.workbook_errors import InputError, LocatedProblem
+from scheduler.workbook_parse import rows_to_clinic
+from scheduler.workbook_rows import Locator, RawTable, clinic_rows
+from scheduler.workbook_spec import CLINIC_SETTINGS, TABLES, TEMPLATE_VERSION, Table
+
+__all__ = [
+    "TEMPLATE_VERSION",
+    "InputError",
+    "LocatedProblem",
+    "input_hash",
+    "read_clinic",
+    "read_clinic_located",
+    "write_csv_folder",
+    "write_template",
+    "write_workbook",
+]
+
+Rows = dict[str, list[dict[str, str]]]
+
+INSTRUCTIONS = "Instructions"
+MAX_WIDTH = 50
+
+
+# --------------------------------------------------------------------------------------
+# Reading.
+
+
+def _normalise(header: object) -> str:
+    return str(header or "").strip().lower().replace(" ", "_")
+
+
+def _raw_table(rows: list[tuple[object, ...]]) -> RawTable:
+    """Header in row 1; blank rows are skipped but keep their numbering."""
+    header = [_normalise(h) for h in rows[0]] if rows else []
+    table = RawTable(header)
+    for number, values in enumerate(rows[1:], start=2):
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        cells: dict[str, object] = {}
+        for name, value in zip(header, values, strict=False):
+            if name and name not in cells:
+                cells[name] = value
+        table.rows.append((number, cells))
+    return table
+
+
+def _missing_sheet(table: Table, what: str) -> LocatedProblem:
+    return LocatedProblem(
+        table.sheet,
+        None,
+        None,
+        f"{what} is missing",
+        f"add it with the header row {', '.join(table.names)} (a fresh template has it)",
+    )
+
+
+def _read_xlsx(path: Path) -> tuple[dict[str, RawTable], list[LocatedProblem]]:
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return {}, [
+            LocatedProblem(
+                path.name,
+                None,
+                None,
+                "is not an Excel workbook that can be read",
+                "save it from Excel as an .xlsx workbook and try again",
+            )
+        ]
+    try:
+        by_name = {name.strip().lower(): name for name in book.sheetnames}
+        raw: dict[str, RawTable] = {}
+        problems = []
+        for table in TABLES:
+            name = by_name.get(table.sheet.lower())
+            if name is None:
+                problems.append(_missing_sheet(table, f'the sheet "{table.sheet}"'))
+                continue
+            sheet = book[name]
+            # Some writers store a wrong sheet size; read what is there, not what it says.
+            sheet.reset_dimensions()
+            raw[table.sheet] = _raw_table(list(sheet.iter_rows(values_only=True)))
+        return raw, problems
+    finally:
+        book.close()
+
+
+def _read_csv_folder(folder: Path) -> tuple[dict[str, RawTable], list[LocatedProblem]]:
+    files = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
+    raw: dict[str, RawTable] = {}
+    problems = []
+    for table in TABLES:
+        name = f"{table.sheet}.csv"
+        path = files.get(name.lower())
+        if path is None:
+            problems.append(_missing_sheet(table, f"the file {name}"))
+            continue
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+            rows = [tuple[object, ...](r) for r in csv.reader(io.StringIO(text, newline=""))]
+        except (UnicodeDecodeError, csv.Error, OSError) as err:
+            problems.append(
+                LocatedProblem(
+                    table.sheet,
+                    None,
+                    None,
+                    f"{name} cannot be read ({err.__class__.__name__})",
+                    "save it as CSV UTF-8 (comma-delimited)",
+                )
+            )
+            continue
+        raw[table.sheet] = _raw_table(rows)
+    return raw, problems
+
+
+def read_clinic_located(path: Path) -> tuple[Clinic | None, Locator, list[LocatedProblem]]:
+    """The clinic (or ``None``), the row index for locating later problems, and every
+    problem found. Never raises for bad input."""
+    path = Path(path)
+    if path.is_dir():
+        raw, problems = _read_csv_folder(path)
+    elif not path.exists():
+        return (
+            None,
+            Locator(),
+            [
+                LocatedProblem(
+                    path.name,
+                    None,
+                    None,
+                    f"no such file or folder: {path}",
+                    "check the path to the clinic workbook or CSV folder",
+                )
+            ],
+        )
+    elif path.suffix.lower() == ".csv":
+        return (
+            None,
+            Locator(),
+            [
+                LocatedProblem(
+                    path.name,
+                    None,
+                    None,
+                    "is a single CSV file",
+                    "give the folder that holds all the CSV files (Clinic.csv, Sites.csv …)",
+                )
+            ],
+        )
+    else:
+        raw, problems = _read_xlsx(path)
+        if not raw and problems:
+            return None, Locator(), problems
+    clinic, locator, found = rows_to_clinic(raw)
+    problems = problems + found
+    return (None if problems else clinic), locator, problems
+
+
+def read_clinic(path: Path) -> Clinic:
+    """Read a ``.xlsx`` workbook or a folder of CSV files; raise :class:`InputError`
+    listing every problem."""
+    clinic, _, problems = read_clinic_located(path)
+    if problems or clinic is None:
+        raise InputError(problems)
+    return clinic
+
+
+def input_hash(path: Path) -> str:
+    """sha256 of the workbook's bytes, or of a CSV folder's sorted file names and bytes."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    if path.is_dir():
+        for file in sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv"):
+            data = file.read_bytes()
+            digest.update(f"{file.name}\0{len(data)}\0".encode())
+            digest.update(data)
+    else:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------
+# Writing.
+
+
+def _write_private(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
+    """Write through a temporary file readable by the owner only, then move it in place:
+    the workbook holds patient records (DESIGN.md §6) and a crash leaves no half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _put(sheet: Worksheet, row: int, column: int, text: str) -> None:
+    """A text cell that stays text: openpyxl would store ``=…`` as a live formula."""
+    cell = sheet.cell(row=row, column=column)
+    cell.value = strip_control(text)
+    cell.data_type = "s"
+
+
+def _dropdown(sheet: Worksheet, column: int, choices: tuple[str, ...], strict: bool) -> None:
+    letter = get_column_letter(column)
+    validation = DataValidation(
+        type="list",
+        formula1='"' + ",".join(choices) + '"',
+        allow_blank=True,
+        showErrorMessage=strict,
+        errorTitle="Not one of the choices",
+        error="Pick a value from the list.",
+    )
+    validation.add(f"{letter}2:{letter}1048576")
+    sheet.add_data_validation(validation)
+
+
+def _table_sheet(book: Workbook, table: Table, rows: list[dict[str, str]]) -> None:
+    sheet = book.create_sheet(table.sheet)
+    widths = [len(name) for name in table.names]
+    for c, col in enumerate(table.columns, start=1):
+        _put(sheet, 1, c, col.name)
+        head = sheet.cell(row=1, column=c)
+        head.font = Font(bold=True)
+        note = col.help or col.name
+        if col.choices:
+            note += "\nChoices: " + ", ".join(col.choices)
+        if col.example:
+            note += f"\nExample: {col.example}"
+        head.comment = Comment(note, "iop-scheduler")
+        # Text format: a typed 007 stays "007", a typed 09:00 stays "09:00".
+        sheet.column_dimensions[get_column_letter(c)].number_format = "@"
+        if col.choices:
+            _dropdown(sheet, c, col.choices, strict=not col.multi)
+    for r, values in enumerate(rows, start=2):
+        for c, name in enumerate(table.names, start=1):
+            text = values.get(name, "")
+            _put(sheet, r, c, text)
+            sheet.cell(row=r, column=c).number_format = "@"
+            widths[c - 1] = max(widths[c - 1], len(text))
+    for c, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(c)].width = min(width + 2, MAX_WIDTH)
+    sheet.freeze_panes = "A2"
+
+
+def _instructions(book: Workbook) -> None:
+    sheet = book.create_sheet(INSTRUCTIONS, 0)
+    lines: list[list[str]] = [
+        ["Clinic workbook for the scheduler"],
+        [f"Template version {TEMPLATE_VERSION}. One sheet per table; the header is row 1."],
+        [
+            "Fill one row per record. IDs are short text (no ; or ,). Several values in one "
+            "cell are separated by ; (for example LCSW;LPC)."
+        ],
+        [
+            "Times are HH:MM on a 24-hour clock (24:00 allowed as an end); dates YYYY-MM-DD; "
+            "weekdays Mon, Tue, Wed, Thu, Fri, Sat, Sun; flags yes or no."
+        ],
+        [
+            "Example values are below and in the comment on each column header; never type "
+            "them into the sheets unless they are real."
+        ],
+        [
+            "Change the Clinic sheet's week_start (the placeholder 2026-01-05) to the Monday "
+            "you plan, and the name. Keep template_version as it is."
+        ],
+        [
+            "Check the workbook with:  iop-scheduler validate my_clinic.xlsx  — every problem "
+            "is listed with its sheet, row and column."
+        ],
+        [],
+        ["Sheet", "Column", "Required", "Choices", "Example", "Notes"],
+    ]
+    for table in TABLES:
+        lines.append([table.sheet, "", "", "", "", table.help])
+        columns = CLINIC_SETTINGS if table.sheet == "Clinic" else table.columns
+        for col in columns:
+            lines.append(
+                [
+                    "",
+                    col.name,
+                    "yes" if col.required else "no",
+                    ", ".join(col.choices),
+                    col.example,
+                    col.help,
+                ]
+            )
+    for r, line in enumerate(lines, start=1):
+        for c, text in enumerate(line, start=1):
+            _put(sheet, r, c, text)
+            sheet.cell(row=r, column=c).alignment = Alignment(wrap_text=c == 6 or r < 8)
+    sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
+    for c in range(1, 7):
+        sheet.cell(row=9, column=c).font = Font(bold=True)
+    for letter, width in zip("ABCDEF", (22, 26, 10, 40, 20, 60), strict=True):
+        sheet.column_dimensions[letter].width = width
+
+
+def _save_xlsx(rows: Rows, path: Path) -> None:
+    book = Workbook()
+    if book.active is not None:
+        book.remove(book.active)
+    _instructions(book)
+    for table in TABLES:
+        _table_sheet(book, table, rows[table.sheet])
+    _write_private(Path(path), book.save)
+
+
+def write_workbook(clinic: Clinic, path: Path) -> None:
+    """Write the clinic as a workbook that :func:`read_clinic` reads back equal."""
+    _save_xlsx(clinic_rows(clinic), Path(path))
+
+
+def _bytes_writer(text: str) -> Callable[[io.BufferedWriter], None]:
+    data = text.encode("utf-8")
+
+    def write(handle: io.BufferedWriter) -> None:
+        handle.write(data)
+
+    return write
+
+
+def write_csv_folder(clinic: Clinic, folder: Path) -> None:
+    """Write one CSV file per sheet into ``folder`` (created if needed).
+
+    CSV cells are plain data: a value starting with ``=`` is written as it is, because the
+    folder is for version control and scripts and must read back unchanged.
+    """
+    folder = Path(folder)
+    rows = clinic_rows(clinic)
+    for table in TABLES:
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(table.names)
+        for values in rows[table.sheet]:
+            writer.writerow([strip_control(values.get(n, "")) for n in table.names])
+        _write_private(folder / f"{table.sheet}.csv", _bytes_writer(buffer.getvalue()))
+
+
+def template_rows() -> Rows:
+    """The template's rows: default settings and the one site a clinic needs."""
+    rows: Rows = {table.sheet: [] for table in TABLES}
+    rows["Clinic"] = [{"setting": c.name, "value": c.example} for c in CLINIC_SETTINGS]
+    rows["Sites"] = [{"site_id": "MAIN", "name": "Main site"}]
+    return rows
+
+
+def write_template(path: Path) -> None:
+    """A blank workbook with instructions, headers, dropdowns and default settings."""
+    _save_xlsx(template_rows(), Path(path))

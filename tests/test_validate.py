@@ -1,0 +1,285 @@
+"""Planning checks: each rule on a broken workbook, located to sheet, row and column."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from factory import WEEK, room, tiny_clinic
+from openpyxl import load_workbook
+
+from scheduler.domain import Closure, Problem, Site
+from scheduler.validate import (
+    format_problems,
+    group_seats_needed,
+    group_seats_offered,
+    planning_problems,
+    summary,
+    validate_path,
+)
+from scheduler.workbook import read_clinic_located, write_csv_folder, write_workbook
+from scheduler.workbook_errors import LocatedProblem
+
+Where = tuple[str, int | None, str | None]
+
+
+def set_cell(path: Path, sheet: str, row: int, column: str, value: object) -> None:
+    book = load_workbook(path)
+    ws = book[sheet]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=row, column=header.index(column) + 1).value = value
+    book.save(path)
+
+
+def add_row(path: Path, sheet: str, values: dict[str, str]) -> None:
+    book = load_workbook(path)
+    ws = book[sheet]
+    header = [c.value for c in ws[1]]
+    ws.append([values.get(str(h), "") for h in header])
+    book.save(path)
+
+
+def settings_row(path: Path, setting: str) -> int:
+    ws = load_workbook(path)["Clinic"]
+    return next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == setting)
+
+
+def problems(path: Path) -> list[LocatedProblem]:
+    clinic, found = validate_path(path)
+    assert clinic is not None, format_problems(found)
+    return found
+
+
+def where(found: list[LocatedProblem]) -> set[Where]:
+    return {(p.sheet, p.row, p.column) for p in found}
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    """The tiny clinic: P1..P3 on Patients rows 2-4, T1/T2 on Therapists rows 2-3,
+    GT/IND on SessionTypes rows 2-3 and Curriculum rows 2-3, R1/OFFICE on Rooms rows 2-3."""
+    path = tmp_path / "clinic.xlsx"
+    write_workbook(tiny_clinic(), path)
+    return path
+
+
+def test_a_good_clinic_has_no_planning_problems(book: Path) -> None:
+    clinic, found = validate_path(book)
+    assert clinic == tiny_clinic()
+    assert found == []
+    assert planning_problems(tiny_clinic()) == []
+
+
+def test_unreadable_input_gives_no_clinic(book: Path) -> None:
+    set_cell(book, "Patients", 2, "admission", "2026-13-01")
+    clinic, found = validate_path(book)
+    assert clinic is None
+    assert where(found) == {("Patients", 2, "admission")}
+
+
+def test_commitments_leave_too_few_group_blocks(book: Path) -> None:
+    # Work until 17:45 on Monday: with the 30-minute buffer the 18:00 group is out.
+    add_row(
+        book,
+        "PatientCommitments",
+        {"patient_id": "P2", "kind": "work", "weekday": "Mon", "start": "09:00", "end": "17:45"},
+    )
+    (problem,) = problems(book)
+    assert (problem.sheet, problem.row, problem.column) == ("Patients", 3, None)
+    assert "only 2 bookable group block(s) on 2 day(s)" in problem.message
+    assert "needs 3 group sessions" in problem.message
+
+
+def test_commitment_outside_the_buffer_is_fine(book: Path) -> None:
+    add_row(
+        book,
+        "PatientCommitments",
+        {"patient_id": "P2", "kind": "work", "weekday": "Mon", "start": "09:00", "end": "17:30"},
+    )
+    assert problems(book) == []
+
+
+def test_curriculum_type_nobody_may_lead(book: Path) -> None:
+    set_cell(book, "SessionTypes", 2, "credentials", "LMHC")
+    (problem,) = problems(book)
+    assert (problem.sheet, problem.row, problem.column) == ("Curriculum", 2, "session_type_id")
+    assert "LMHC" in problem.message
+
+
+def test_curriculum_type_needing_a_modality_nobody_practises(book: Path) -> None:
+    set_cell(book, "SessionTypes", 2, "modality", "DBT")
+    assert where(problems(book)) == {("Curriculum", 2, "session_type_id")}
+
+
+def test_group_larger_than_every_room(book: Path) -> None:
+    set_cell(book, "SessionTypes", 2, "min_size", "11")
+    set_cell(book, "Rooms", 2, "capacity", "10")
+    (problem,) = problems(book)
+    assert (problem.sheet, problem.row, problem.column) == ("SessionTypes", 2, "min_size")
+    assert "(10)" in problem.message
+
+
+def test_a_virtual_room_holds_any_group(book: Path) -> None:
+    set_cell(book, "SessionTypes", 2, "min_size", "11")
+    set_cell(book, "Rooms", 2, "capacity", "10")
+    add_row(book, "Rooms", {"room_id": "V", "name": "Video", "capacity": "1", "virtual": "yes"})
+    assert problems(book) == []
+
+
+def test_group_needing_a_feature_no_room_has(book: Path) -> None:
+    set_cell(book, "SessionTypes", 2, "room_features", "accessible")
+    assert where(problems(book)) == {("SessionTypes", 2, "room_features")}
+
+
+def test_primary_therapist_at_another_site(book: Path) -> None:
+    add_row(book, "Sites", {"site_id": "EAST", "name": "East"})
+    set_cell(book, "Therapists", 2, "sites", "EAST")
+    assert where(problems(book)) == {
+        ("Patients", 2, "primary_therapist"),
+        ("Patients", 3, "primary_therapist"),
+        ("Patients", 4, "primary_therapist"),
+    }
+
+
+def test_primary_therapist_not_credentialed_for_individual(book: Path) -> None:
+    set_cell(book, "Patients", 4, "primary_therapist", "T2")  # CADC
+    set_cell(book, "SessionTypes", 3, "credentials", "LCSW")
+    (problem,) = problems(book)
+    assert (problem.sheet, problem.row, problem.column) == ("Patients", 4, "primary_therapist")
+    assert "'IND'" in problem.message
+
+
+def test_caseload_above_the_cap(book: Path) -> None:
+    set_cell(book, "Therapists", 2, "caseload_cap", "2")
+    (problem,) = problems(book)
+    assert (problem.sheet, problem.row, problem.column) == ("Therapists", 2, "caseload_cap")
+
+
+def test_clinic_caseload_ratio(book: Path) -> None:
+    row = settings_row(book, "caseload_ratio_max")
+    set_cell(book, "Clinic", row, "value", "1")
+    (problem,) = problems(book)
+    assert (problem.sheet, problem.row, problem.column) == ("Clinic", row, "value")
+
+
+def test_therapist_with_no_availability(tmp_path: Path) -> None:
+    folder = tmp_path / "csv"
+    write_csv_folder(tiny_clinic(), folder)
+    path = folder / "TherapistAvailability.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(line for line in lines if not line.startswith("T2,")) + "\n")
+    assert where(problems(folder)) == {("Therapists", 3, "therapist_id")}
+
+
+def test_family_therapy_without_a_session_type_or_family_hours(book: Path) -> None:
+    set_cell(book, "Patients", 2, "family_cadence", "weekly")
+    (problem,) = problems(book)
+    assert (problem.sheet, problem.row, problem.column) == ("Patients", 2, "family_cadence")
+    assert "no family session type" in problem.message
+    add_row(
+        book,
+        "SessionTypes",
+        {
+            "session_type_id": "FAM",
+            "name": "Family",
+            "kind": "family",
+            "block_kind": "slot",
+            "duration_min": "60",
+            "min_size": "1",
+            "max_size": "1",
+            "credentials": "LCSW",
+        },
+    )
+    (problem,) = problems(book)
+    assert (problem.row, problem.column) == (2, "family_cadence")
+    assert "FamilyAvailability" in problem.message
+
+
+def test_track_without_curriculum(book: Path) -> None:
+    set_cell(book, "Patients", 3, "track", "adolescent")
+    assert where(problems(book)) == {("Patients", 3, "track")}
+
+
+def test_curriculum_above_the_weekly_maximum(book: Path) -> None:
+    set_cell(book, "Clinic", settings_row(book, "adult_max_hours"), "value", "9")
+    (problem,) = problems(book)
+    assert (problem.sheet, problem.row, problem.column) == ("Curriculum", 2, "per_week")
+    assert "10 hours" in problem.message
+
+
+def test_lock_with_a_room_at_another_site(book: Path) -> None:
+    add_row(book, "Sites", {"site_id": "EAST", "name": "East"})
+    add_row(book, "Rooms", {"room_id": "R9", "name": "East 9", "site_id": "EAST", "capacity": "9"})
+    add_row(
+        book,
+        "Locks",
+        {"lock_id": "L1", "block_id": "MON-EVE", "session_type_id": "GT", "room_id": "R9"},
+    )
+    assert where(problems(book)) == {("Locks", 2, "room_id")}
+
+
+def test_problems_of_several_checks_are_all_reported_in_sheet_order(book: Path) -> None:
+    set_cell(book, "Therapists", 2, "caseload_cap", "2")
+    set_cell(book, "Patients", 3, "track", "adolescent")
+    set_cell(book, "SessionTypes", 2, "room_features", "accessible")
+    found = problems(book)
+    assert [(p.sheet, p.row) for p in found] == [
+        ("SessionTypes", 2),
+        ("Therapists", 2),
+        ("Patients", 3),
+    ]
+    text = format_problems(found)
+    assert text.splitlines()[0].startswith("SessionTypes row 2, column room_features: ")
+    assert text.splitlines() == [str(p) for p in found]
+
+
+def test_problem_without_a_known_row_keeps_its_key(book: Path) -> None:
+    _, locator, _ = read_clinic_located(book)
+    located = locator.locate(Problem("Patients", "P404", "name", "gone", "fix it"))
+    assert (located.row, located.column) == (None, "name")
+    assert located.message.startswith("P404")
+
+
+# --------------------------------------------------------------------------------------
+# Summary.
+
+
+def test_summary_counts_and_seats() -> None:
+    clinic = tiny_clinic()
+    # 3 group blocks × (R1 12 seats + OFFICE 2 seats, two therapists to lead) = 42
+    assert group_seats_offered(clinic) == 42
+    assert group_seats_needed(clinic) == 9
+    text = summary(clinic)
+    assert "Patients in the plan: 3 (adult 3, adolescent 0)" in text
+    assert "3 group blocks, 3 short slots" in text
+    assert "42 offered, 9 needed" in text
+
+
+def test_seats_follow_closures_staff_and_rooms() -> None:
+    base = tiny_clinic()
+    closed = replace(base, closures=(Closure(WEEK),))  # Monday closed
+    assert group_seats_offered(closed) == 28
+    one_leader = replace(base, therapists=base.therapists[:1])
+    assert group_seats_offered(one_leader) == 36  # only R1 can be staffed
+    video = replace(base, rooms=(room("V", capacity=1, site="", virtual=True),))
+    assert group_seats_offered(video) == 36  # a virtual room seats a full group
+    elsewhere = replace(
+        base,
+        sites=(*base.sites, Site("EAST", "East")),
+        rooms=(room("R1", site="EAST"),),
+    )
+    assert group_seats_offered(elsewhere) == 0
+
+
+def test_seats_needed_counts_patients_in_the_first_week() -> None:
+    base = tiny_clinic()
+    later = replace(
+        base.patients[0],
+        admission=WEEK + dt.timedelta(days=7),
+        discharge=WEEK + dt.timedelta(days=40),
+    )
+    clinic = replace(base, patients=(later, *base.patients[1:]))
+    assert group_seats_needed(clinic) == 6
+    assert "Patients in the plan: 2" in summary(clinic)
