@@ -42,7 +42,7 @@ from scheduler.domain import (
     covered,
     format_time,
 )
-from scheduler.rules import family_slots, individual_slots
+from scheduler.rules import family_slots, individual_slots, required_sessions
 from scheduler.schedule import Schedule, Session
 
 STRUCTURE = "STRUCTURE"
@@ -776,12 +776,13 @@ def _check_curriculum(v: _View) -> Iterator[Violation]:
             kind = types[item.session_type]
             if kind.kind in (SessionKind.INDIVIDUAL, SessionKind.FAMILY):
                 continue
-            if count[kind.id] < item.per_week:
+            needed = required_sessions(v.clinic, p, item, week)
+            if count[kind.id] < needed:
                 yield Violation(
                     "W1",
                     f"Patient {p.id} attends {count[kind.id]} {kind.id} session(s) in "
                     f"{_week_label(v, week)}; the {p.track} curriculum asks for "
-                    f"{item.per_week}.",
+                    f"{needed}.",
                     sessions=tuple(r.id for r in attended if r.kind.id == kind.id),
                     patients=(p.id,),
                 )
@@ -883,7 +884,8 @@ def _check_individual(v: _View) -> Iterator[Violation]:
             if item.track is not p.track or kind.kind is not SessionKind.INDIVIDUAL:
                 continue
             held = [r for r in v.patient_week(p.id, week) if r.kind.id == kind.id]
-            if len(held) >= item.per_week:
+            needed = required_sessions(v.clinic, p, item, week)
+            if len(held) >= needed:
                 continue
             if not individual_slots(v.clinic, p, kind, week):
                 continue  # waived: no slot where patient and primary therapist could meet
@@ -891,7 +893,7 @@ def _check_individual(v: _View) -> Iterator[Violation]:
                 "W4",
                 f"Patient {p.id} has {len(held)} {kind.id} session(s) with their primary "
                 f"therapist {p.primary_therapist} in {_week_label(v, week)}; "
-                f"{item.per_week} needed.",
+                f"{needed} needed.",
                 sessions=tuple(r.id for r in held),
                 patients=(p.id,),
                 therapists=(p.primary_therapist,),

@@ -7,7 +7,15 @@ and the model and the checker must agree on that, so it is computed here once.
 
 from __future__ import annotations
 
-from scheduler.domain import Block, Clinic, Patient, SessionKind, SessionType, covered
+from scheduler.domain import (
+    Block,
+    Clinic,
+    CurriculumItem,
+    Patient,
+    SessionKind,
+    SessionType,
+    covered,
+)
 from scheduler.schedule import session_window
 
 
@@ -72,3 +80,15 @@ def family_slots(clinic: Clinic, patient: Patient, kind: SessionType, week: int 
         and covered(patient.family_availability, session_window(b, kind))
         and any(can_lead(clinic, t.id, b, kind, week) for t in clinic.therapists)
     ]
+
+
+def days_in_treatment(clinic: Clinic, patient: Patient, week: int = 0) -> int:
+    """How many of the week's seven dates lie inside the patient's treatment dates."""
+    return sum(patient.in_treatment(day) for day in clinic.settings.week_dates(week))
+
+
+def required_sessions(clinic: Clinic, patient: Patient, item: CurriculumItem, week: int = 0) -> int:
+    """Sessions of ``item`` the patient needs in ``week`` (W1): ``per_week`` in a whole week
+    in treatment; in a week of admission or discharge, pro rata to the days in treatment,
+    rounded down — admitted on a Wednesday (5 of 7 days), 3 a week becomes 2."""
+    return item.per_week * days_in_treatment(clinic, patient, week) // 7

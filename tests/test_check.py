@@ -626,16 +626,18 @@ def test_w2_w3_minimum_waived_in_admission_week(admission: dt.date, expected: se
     assert all(v.patients == ("P1",) for v in violations)
 
 
-def test_w1_still_binds_in_admission_week() -> None:
-    # RULES.md exempts partial weeks from the W2/W3 minimums only, not from W1: admitted
-    # on Wednesday, P1 cannot reach GT three times this week.
+def test_w1_pro_rata_in_admission_week() -> None:
+    # Admitted on Wednesday, P1 is in treatment 5 of 7 days: GT 3 a week becomes 2, and the
+    # individual session (1 a week) becomes 0.
     clinic = change(tiny_clinic(), "patients", "P1", admission=WEEK + dt.timedelta(days=2))
     sessions = edit(base_sessions(), "GT-MON", patients=("P2", "P3"))
-    sessions = edit(sessions, "IND-MON", patients=("P2",))
-    sessions = edit(sessions, "IND-WED", patients=("P1",))
-    (violation,) = only(check(clinic, sessions), "W1")
+    sessions = [s for s in sessions if s.id != "IND-MON"]  # P1's: not needed this week
+    assert check(clinic, sessions) == []
+    short = edit(sessions, "GT-WED", patients=("P2", "P3"))
+    (violation,) = only(check(clinic, short), "W1")
     assert violation.patients == ("P1",)
-    assert violation.sessions == ("GT-WED", "GT-FRI")
+    assert violation.sessions == ("GT-FRI",)
+    assert "asks for 2" in violation.message
 
 
 def test_w3_two_group_blocks_a_day() -> None:
