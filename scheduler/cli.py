@@ -124,9 +124,8 @@ def _progress_printer() -> Callable[[ProgressEvent], None]:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     from scheduler.check import check_schedule
-    from scheduler.exports import publish
     from scheduler.model import ModelInvalidError, SolveOptions, solve
-    from scheduler.schedule_json import write_schedule_json
+    from scheduler.schedule_json import schedule_json_bytes
 
     input_path = Path(args.input) if args.input else _default_input()
     clinic, digest = _load(input_path, strict=False)
@@ -159,13 +158,32 @@ def cmd_solve(args: argparse.Namespace) -> int:
             EXIT_CHECK_FAILED,
         )
     out = Path(args.out)
-    written = publish(clinic, schedule, out)
-    write_schedule_json(
-        schedule, out / "schedule.json", input_path=str(input_path), input_hash=digest
-    )
+    payload = schedule_json_bytes(schedule, input_path=str(input_path), input_hash=digest)
+    written = _publish(clinic, schedule, out, extra={"schedule.json": payload})
     _report_unplaced(schedule)
-    print(f"Published {len(written) + 1} files into {out}/")
+    print(f"Published {len(written)} files into {out}/")
     return EXIT_OK
+
+
+def _publish(
+    clinic: Clinic, schedule: Schedule, out: Path, extra: dict[str, bytes] | None = None
+) -> list[Path]:
+    """Publish all outputs in one all-or-nothing write; warnings go to stderr."""
+    import logging
+
+    from scheduler.exports import ExportError, publish
+
+    logging.basicConfig(format="warning: %(message)s", level=logging.WARNING, stream=sys.stderr)
+    try:
+        return publish(clinic, schedule, out, extra=extra)
+    except ExportError as err:
+        raise CliError(f"nothing was published: {err}", EXIT_INPUT) from err
+    except OSError as err:
+        raise CliError(
+            f"could not write into {out}: {err.strerror or err}; the previous outputs "
+            "are untouched",
+            EXIT_INTERNAL,
+        ) from err
 
 
 def _report_unplaced(schedule: Schedule) -> None:
@@ -178,12 +196,11 @@ def _report_unplaced(schedule: Schedule) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from scheduler.check import check_schedule
-    from scheduler.exports import publish
     from scheduler.schedule_json import read_schedule_json
 
     try:
         schedule, meta = read_schedule_json(Path(args.schedule))
-    except (OSError, ValueError, KeyError) as err:
+    except (OSError, ValueError) as err:
         raise CliError(
             f"{args.schedule}: not a readable schedule.json ({err})", EXIT_INPUT
         ) from err
@@ -203,7 +220,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"nothing was published:\n{lines}",
             EXIT_CHECK_FAILED,
         )
-    written = publish(clinic, schedule, Path(args.out))
+    written = _publish(clinic, schedule, Path(args.out))
     print(f"Published {len(written)} files into {args.out}/")
     return EXIT_OK
 
