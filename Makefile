@@ -20,6 +20,7 @@ run: $(STAMP)
 ## Lint, type-check and run the whole test suite
 test: $(STAMP)
 	$(BIN)/ruff check scheduler tests benchmarks
+	$(BIN)/ruff format --check scheduler tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest
 

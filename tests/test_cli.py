@@ -1,0 +1,113 @@
+"""The command line end to end: exit statuses, located errors, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from factory import tiny_clinic
+
+from scheduler.cli import EXIT_INPUT, EXIT_OK, main
+from scheduler.workbook import read_clinic, write_csv_folder, write_workbook
+
+
+@pytest.fixture
+def tiny_xlsx(tmp_path: Path) -> Path:
+    path = tmp_path / "clinic.xlsx"
+    write_workbook(tiny_clinic(), path)
+    return path
+
+
+def test_validate_clean_input_prints_summary(
+    tiny_xlsx: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", str(tiny_xlsx)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "no problems" in out
+    assert "3" in out  # three patients in the summary
+
+
+def test_validate_reports_located_problems_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "clinic"
+    write_csv_folder(tiny_clinic(), folder)
+    patients = folder / "Patients.csv"
+    text = patients.read_text(encoding="utf-8")
+    patients.write_text(text.replace("2026-11-23", "2026-13-23", 1), encoding="utf-8")
+    assert main(["validate", str(folder)]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "Patients" in err and "admission" in err and "row 2" in err
+    assert "Traceback" not in err
+
+
+def test_validate_not_a_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bogus = tmp_path / "clinic.xlsx"
+    bogus.write_text("this is not a spreadsheet")
+    assert main(["validate", str(bogus)]) == EXIT_INPUT
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_template_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "blank.xlsx"
+    assert main(["template", str(path)]) == EXIT_OK
+    clinic = read_clinic(path)
+    assert clinic.patients == ()
+
+
+def test_solve_publishes_checked_schedule(tiny_xlsx: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    status = main(
+        [
+            "solve",
+            str(tiny_xlsx),
+            "--out",
+            str(out),
+            "--time-limit",
+            "10",
+            "--workers",
+            "1",
+            "--quiet",
+        ]
+    )
+    assert status == EXIT_OK
+    data = json.loads((out / "schedule.json").read_text())
+    assert data
+    for name in ("schedule.xlsx", "timetable.html", "schedule.json"):
+        mode = (out / name).stat().st_mode
+        assert not mode & (stat.S_IRWXG | stat.S_IRWXO), f"{name} is readable by others"
+    assert list((out / "calendars").glob("*.ics"))
+
+
+def test_solve_bad_input_writes_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "clinic"
+    write_csv_folder(tiny_clinic(), folder)
+    (folder / "Rooms.csv").unlink()
+    out = tmp_path / "out"
+    assert main(["solve", str(folder), "--out", str(out), "--time-limit", "5"]) == EXIT_INPUT
+    assert not out.exists()
+
+
+def test_export_rewrites_from_saved_schedule(tiny_xlsx: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "solve",
+                str(tiny_xlsx),
+                "--out",
+                str(out),
+                "--time-limit",
+                "10",
+                "--workers",
+                "1",
+                "--quiet",
+            ]
+        )
+        == EXIT_OK
+    )
+    again = tmp_path / "again"
+    assert main(["export", str(out / "schedule.json"), "--out", str(again)]) == EXIT_OK
+    assert (again / "schedule.xlsx").exists()
