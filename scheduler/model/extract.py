@@ -1,0 +1,315 @@
+"""Turn solver values into dated sessions.
+
+Within a class-block the model fixed who attends, which rooms host a group (solo or
+co-led) and which therapists lead; here the attendees are split into the rooms' groups.
+The model's aggregate conditions guarantee a split exists; a greedy split is tried first
+(pins, then each patient next to their primary therapist and their usual peers) and a tiny
+exact CP-SAT assignment is the fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from scheduler.domain import Patient, SessionKind
+from scheduler.model.instance import Act, ClassBlock, GKey, Instance
+from scheduler.model.locks import Pin, pins
+from scheduler.model.variables import Lit, Variables
+from scheduler.schedule import Session
+
+Value = Callable[[Lit], bool]
+
+
+@dataclass
+class _Group:
+    room: str
+    virtual: bool
+    lo: int
+    hi: int
+    leaders_needed: int
+    leaders: list[str] = field(default_factory=list)
+    patients: list[str] = field(default_factory=list)
+
+    def fits(self, p: Patient) -> bool:
+        return len(self.patients) < self.hi and (not self.virtual or p.telehealth_ok)
+
+    @property
+    def deficit(self) -> int:
+        return max(0, self.lo - len(self.patients))
+
+
+def extract_sessions(inst: Instance, v: Variables, value: Value) -> list[Session]:
+    counters: dict[Act, int] = {}
+    out: list[Session] = []
+    signature = _signatures(inst, v, value)
+    used_pins: set[tuple[str, ...]] = set()
+    for key, cb in inst.class_blocks.items():
+        groups = _split(inst, v, value, key, cb, signature, used_pins)
+        for g in groups:
+            out.append(_session(key[:3], g.room, g.leaders, g.patients, counters))
+    for act, slot in inst.singles.items():
+        if not slot.candidates:
+            continue
+        for room, leaders, patients in _singles(inst, v, value, act):
+            out.append(_session(act, room, leaders, patients, counters))
+    out.sort(
+        key=lambda s: (s.week, inst.block_order[s.block], inst.type_order[s.session_type], s.id)
+    )
+    return out
+
+
+def _session(
+    act: Act, room: str, leaders: list[str], patients: list[str], counters: dict[Act, int]
+) -> Session:
+    w, b, s = act
+    k = counters.get(act, 0) + 1
+    counters[act] = k
+    return Session(
+        id=f"W{w}-{b}-{s}-{k}",
+        code=f"{s}-{b}-{k}",
+        week=w,
+        block=b,
+        session_type=s,
+        room=room,
+        therapists=tuple(leaders),
+        patients=tuple(patients),
+    )
+
+
+def _signatures(inst: Instance, v: Variables, value: Value) -> dict[str, tuple[int, ...]]:
+    """Each patient's group start times per week: patients alike meet in the same group."""
+    out: dict[str, tuple[int, ...]] = {}
+    for pid, info in inst.patients.items():
+        starts = sorted(
+            {inst.windows[act].start for act, _ in info.group_acts if value(v.attend[(pid, act)])}
+        )
+        out[pid] = tuple(starts)
+    return out
+
+
+def _split(
+    inst: Instance,
+    v: Variables,
+    value: Value,
+    key: GKey,
+    cb: ClassBlock,
+    signature: dict[str, tuple[int, ...]],
+    used_pins: set[tuple[str, ...]],
+) -> list[_Group]:
+    act: Act = key[:3]
+    groups: list[_Group] = []
+    for opt in cb.rooms:
+        if not value(v.room[(key, opt.room)]):
+            continue
+        co = (key, opt.room) in v.co and value(v.co[(key, opt.room)])
+        rng = opt.co if co else opt.solo
+        assert rng is not None
+        groups.append(_Group(opt.room, opt.virtual, rng[0], rng[1], 2 if co else 1))
+    leaders = [t for t in cb.leaders if value(v.lead[(key, t)])]
+    attending = [pid for pid in cb.members if value(v.attend[(pid, act)])]
+    if not groups:
+        assert not attending, f"patients attend {key} but no room is open"
+        return []
+    patients = inst.clinic.patient_by_id
+    my_pins = [
+        pin
+        for pin in pins(inst.locks_for(act))
+        if pin.locks not in used_pins and _pin_here(pin, groups, leaders, attending)
+    ]
+    for pin in my_pins:
+        used_pins.add(pin.locks)
+    free_leaders = [t for t in leaders if not any(t in pin.therapists for pin in my_pins)]
+    placed: set[str] = set()
+    # Pins with a room first, then pins without one into a group of their own.
+    for pin in sorted(my_pins, key=lambda pin: not pin.rooms):
+        if pin.rooms:
+            g = next(g for g in groups if g.room == pin.rooms[0])
+        else:
+            g = next(
+                (
+                    g
+                    for g in groups
+                    if not g.leaders
+                    and g.leaders_needed >= len(pin.therapists)
+                    and g.hi - len(g.patients) >= len(pin.patients)
+                    and all(not g.virtual or patients[p].telehealth_ok for p in pin.patients)
+                ),
+                groups[0],
+            )
+        g.leaders.extend(pin.therapists)
+        g.patients.extend(pin.patients)
+        placed.update(pin.patients)
+    # Leaders: the therapist most patients here have as primary goes to the biggest group.
+    want = {t: sum(patients[p].primary_therapist == t for p in attending) for t in free_leaders}
+    for t in sorted(free_leaders, key=lambda t: (-want[t], free_leaders.index(t))):
+        open_groups = [g for g in groups if len(g.leaders) < g.leaders_needed]
+        g = max(open_groups, key=lambda g: (g.hi - len(g.patients), -groups.index(g)))
+        g.leaders.append(t)
+    rest = [p for p in attending if p not in placed]
+    if not _greedy(groups, rest, patients, signature):
+        _exact(groups, attending, placed, patients)
+    for g in groups:
+        assert g.lo <= len(g.patients) <= g.hi and len(g.leaders) == g.leaders_needed, key
+        g.patients.sort(key=cb.members.index)
+    return groups
+
+
+def _pin_here(pin: Pin, groups: list[_Group], leaders: list[str], attending: list[str]) -> bool:
+    rooms = {g.room for g in groups}
+    return (
+        all(p in attending for p in pin.patients)
+        and all(t in leaders for t in pin.therapists)
+        and all(r in rooms for r in pin.rooms)
+    )
+
+
+def _greedy(
+    groups: list[_Group],
+    rest: list[str],
+    patients: dict[str, Patient] | object,
+    signature: dict[str, tuple[int, ...]],
+) -> bool:
+    lookup: dict[str, Patient] = patients  # type: ignore[assignment]
+    snapshot = [(list(g.patients)) for g in groups]
+    todo = list(rest)
+    # Virtual groups first reach their minimum with telehealth patients.
+    for g in groups:
+        if not g.virtual:
+            continue
+        while g.deficit and any(lookup[p].telehealth_ok for p in todo):
+            pick = next(
+                (
+                    p
+                    for p in todo
+                    if lookup[p].telehealth_ok and lookup[p].primary_therapist in g.leaders
+                ),
+                next(p for p in todo if lookup[p].telehealth_ok),
+            )
+            g.patients.append(pick)
+            todo.remove(pick)
+    order = [p for p in todo if not lookup[p].telehealth_ok] + [
+        p for p in todo if lookup[p].telehealth_ok
+    ]
+    for i, pid in enumerate(order):
+        p = lookup[pid]
+        left_after = len(order) - i - 1
+        fitting = [g for g in groups if g.fits(p)]
+        if sum(g.deficit for g in groups) > left_after:
+            fitting = [g for g in fitting if g.deficit] or fitting
+        if not fitting:
+            for g, pats in zip(groups, snapshot, strict=True):
+                g.patients = pats
+            return False
+        g = max(
+            fitting,
+            key=lambda g: (
+                p.primary_therapist in g.leaders,
+                sum(signature.get(q) == signature.get(pid) for q in g.patients),
+                g.deficit,
+                g.hi - len(g.patients),
+                -groups.index(g),
+            ),
+        )
+        g.patients.append(pid)
+    if all(g.lo <= len(g.patients) <= g.hi for g in groups):
+        return True
+    for g, pats in zip(groups, snapshot, strict=True):
+        g.patients = pats
+    return False
+
+
+def _exact(
+    groups: list[_Group],
+    attending: list[str],
+    pinned: set[str],
+    lookup: Mapping[str, Patient],
+) -> None:
+    """Exact split by a tiny CP-SAT model (fallback; the model guarantees one exists)."""
+    m = cp_model.CpModel()
+    x = {
+        (p, i): m.new_bool_var(f"x{p}{i}")
+        for p in attending
+        for i, g in enumerate(groups)
+        if not g.virtual or lookup[p].telehealth_ok
+    }
+    for p in attending:
+        m.add_exactly_one(var for (q, _), var in x.items() if q == p)
+    for i, g in enumerate(groups):
+        size = sum(var for (_, j), var in x.items() if j == i)
+        m.add(size >= g.lo)
+        m.add(size <= g.hi)
+        for p in g.patients:
+            if p in pinned:
+                m.add(x[(p, i)] == 1)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = 10
+    solver.parameters.num_workers = 1
+    status = solver.solve(m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise RuntimeError("internal error: the groups of a class-block cannot be formed")
+    for i, g in enumerate(groups):
+        g.patients = [p for p in attending if (p, i) in x and solver.value(x[(p, i)])]
+
+
+def _singles(
+    inst: Instance, v: Variables, value: Value, act: Act
+) -> list[tuple[str, list[str], list[str]]]:
+    slot = inst.singles[act]
+    lookup = inst.clinic.patient_by_id
+    individual = slot.kind is SessionKind.INDIVIDUAL
+    attending = [p for p in slot.candidates if value(v.single[(p, act)])]
+    rooms = [(r, virt) for r, virt in slot.rooms if value(v.sroom[(act, r)])]
+    leaders = [t for t in slot.leaders if value(v.slead[(act, t)])]
+    sessions: list[tuple[str, list[str], list[str]]] = []
+
+    def take_room(p: str, wanted: str | None) -> str:
+        if wanted is not None:
+            pick = next(r for r in rooms if r[0] == wanted)
+        else:
+            # Offline patients take physical rooms; telehealth patients prefer virtual ones.
+            pool = [r for r in rooms if not r[1]] if not lookup[p].telehealth_ok else rooms
+            pool = sorted(pool, key=lambda r: not r[1])
+            pick = pool[0]
+        rooms.remove(pick)
+        return pick[0]
+
+    def take_leader(p: str, wanted: str | None) -> list[str]:
+        if individual:
+            return [lookup[p].primary_therapist]
+        pick = wanted if wanted is not None else leaders[0]
+        leaders.remove(pick)
+        return [pick]
+
+    for pin in pins(inst.locks_for(act)):
+        p = pin.patients[0] if pin.patients else None
+        if p is None:
+            p = next(
+                (
+                    q
+                    for q in attending
+                    if (
+                        not individual
+                        or not pin.therapists
+                        or lookup[q].primary_therapist == pin.therapists[0]
+                    )
+                    and (
+                        not pin.rooms
+                        or lookup[q].telehealth_ok
+                        or not inst.clinic.room_by_id[pin.rooms[0]].virtual
+                    )
+                ),
+                None,
+            )
+        if p is None or p not in attending:
+            continue
+        attending.remove(p)
+        room = take_room(p, pin.rooms[0] if pin.rooms else None)
+        lead = take_leader(p, pin.therapists[0] if pin.therapists and not individual else None)
+        sessions.append((room, lead, [p]))
+    attending.sort(key=lambda q: lookup[q].telehealth_ok)
+    for p in attending:
+        sessions.append((take_room(p, None), take_leader(p, None), [p]))
+    return sessions
