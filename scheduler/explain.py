@@ -22,7 +22,7 @@ from scheduler.domain import (
     Weekday,
     format_time,
 )
-from scheduler.rules import can_lead, individual_slots, patient_can_attend
+from scheduler.rules import can_lead, individual_slots, patient_can_attend, required_sessions
 from scheduler.schedule import Session, session_window
 
 _SINGLE = (SessionKind.INDIVIDUAL, SessionKind.FAMILY, SessionKind.ASSESSMENT)
@@ -67,13 +67,32 @@ def _first_week(clinic: Clinic, p: Patient) -> int:
     return 0
 
 
-def _group_needs(clinic: Clinic, p: Patient) -> list[tuple[SessionType, int]]:
+def _group_needs(clinic: Clinic, p: Patient, week: int) -> list[tuple[SessionType, int]]:
+    """Group curriculum items and how many the patient owes this week (pro rata, W1)."""
     types = clinic.session_type_by_id
-    return [
-        (types[i.session_type], i.per_week)
+    needs = [
+        (types[i.session_type], required_sessions(clinic, p, i, week))
         for i in clinic.curriculum_for(p.track)
         if types[i.session_type].kind not in _SINGLE
     ]
+    return [(st, n) for st, n in needs if n > 0]
+
+
+def _outside_treatment_dates(clinic: Clinic, p: Patient, week: int) -> str | None:
+    """Why nothing can be booked when no block of the week falls in the treatment dates."""
+    dates = [
+        clinic.block_date(b, week)
+        for b in clinic.blocks
+        if b.site == p.site and not clinic.is_closed(b, week)
+    ]
+    if any(p.in_treatment(d) for d in dates):
+        return None
+    if p.admission > clinic.settings.week_dates(week)[0]:
+        return (
+            f"Admitted {p.admission:%a %d %b}: no session of the program remains this week "
+            "after that date; they start next week."
+        )
+    return f"Discharged {p.discharge:%a %d %b}: no session of the program falls before that."
 
 
 def _free_blocks(clinic: Clinic, p: Patient, st: SessionType, week: int) -> list[Block]:
@@ -100,7 +119,10 @@ def explain_unplaced(
     busy_txt = f" ({busy})" if busy else ""
     reasons: list[str] = list(blockers)
 
-    needs = _group_needs(clinic, p)
+    dated = _outside_treatment_dates(clinic, p, week)
+    if dated is not None:
+        return dated
+    needs = _group_needs(clinic, p, week)
     free_by_type = {st.id: _free_blocks(clinic, p, st, week) for st, _ in needs}
     all_free = sorted(
         {b.id: b for bs in free_by_type.values() for b in bs}.values(),
@@ -200,7 +222,7 @@ def _full_groups(
     window = ", ".join(
         sorted(
             {
-                f"{b.id} ({session_window(b, st).start // 60:02d}:00)"
+                f"{b.id} ({format_time(session_window(b, st).start)})"
                 for st, _ in needs
                 for b in free_by_type[st.id]
             }

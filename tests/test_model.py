@@ -165,8 +165,10 @@ def test_p1_unplaceable_patient_is_listed_with_a_reason() -> None:
 
 
 def test_p2_no_session_after_discharge() -> None:
-    # Discharged Wednesday: Friday's group is out of reach, so the 3×/week curriculum fails.
-    leaving = patient("P1", discharge=WEEK + dt.timedelta(days=2))
+    # Discharged Wednesday, P1 owes one group (3 of 7 days, W1 pro rata) but works Monday
+    # and Wednesday evenings: only Friday's group is free, and it is after discharge.
+    busy = (work(Weekday.MON, "17:00", "22:00"), work(Weekday.WED, "17:00", "22:00"))
+    leaving = patient("P1", discharge=WEEK + dt.timedelta(days=2), commitments=busy)
     s = binds("P2", replace(gt_clinic(), patients=(leaving, patient("P2"), patient("P3"))))
     assert "P1" in unplaced(s) and {"P2", "P3"} <= placed(s)
 
@@ -546,3 +548,20 @@ def test_two_week_horizon_schedules_both_weeks() -> None:
     s = run(gt_clinic(settings=settings, patients=(patient("P1"), patient("P2"), leaving)))
     assert {x.week for x in s.sessions} == {0, 1}
     assert all("P3" not in x.patients for x in s.sessions if x.week == 1)
+
+
+def test_w1_pro_rata_in_the_week_of_admission() -> None:
+    """Admitted on Wednesday: two of the three groups, no individual session this week.
+    Admitted on Sunday: nothing remains this week, so unplaced with the date as reason."""
+    base = tiny_clinic(4)
+    ps = list(base.patients)
+    ps[0] = replace(ps[0], admission=WEEK + dt.timedelta(days=2))
+    ps[1] = replace(ps[1], admission=WEEK + dt.timedelta(days=6))
+    clinic = replace(base, patients=tuple(ps))
+    schedule = solve(clinic, SolveOptions(time_limit_s=10, workers=1))
+    assert check_schedule(clinic, schedule) == []
+    attended = [s for s in schedule.sessions if "P1" in s.patients]
+    assert sorted(s.block for s in attended) == ["FRI-EVE", "WED-EVE"]
+    (sunday,) = schedule.unplaced
+    assert sunday.patient == "P2"
+    assert "Admitted Sun 13 Dec" in sunday.reason and "next week" in sunday.reason

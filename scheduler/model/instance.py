@@ -22,6 +22,7 @@ from scheduler import rules
 from scheduler.domain import (
     Block,
     Clinic,
+    CurriculumItem,
     Lock,
     Patient,
     SessionKind,
@@ -250,6 +251,10 @@ class Instance:
         single_items: list[tuple[list[str], int]] = []
         for s_id, per_week in items:
             st = self.types[s_id]
+            # W1: pro rata in a week of admission or discharge; nothing owed is no item.
+            per_week = rules.required_sessions(c, p, CurriculumItem(p.track, s_id, per_week), w)
+            if per_week == 0:
+                continue
             if st.kind is SessionKind.FAMILY:
                 continue  # W5: the family cadence decides, not the curriculum
             if st.kind is SessionKind.INDIVIDUAL:
