@@ -80,6 +80,9 @@ class SolveStats:
     time_limit_s: float
     terms: Mapping[str, float] = field(default_factory=dict)  # objective term -> value
     first_solution_s: float | None = None
+    # Proven upper bound on how many patients in the plan any schedule could place; equal to
+    # the number placed when placement is proven optimal. None when nothing was proven.
+    placed_bound: int | None = None
 
     @property
     def gap(self) -> float | None:
@@ -133,6 +136,8 @@ class Schedule:
             f"placed       {len(self.placed_patients)} patients",
             f"unplaced     {len(self.unplaced)} patients",
             f"sessions     {len(self.sessions)}",
+            f"placement    {len(self.placed_patients)} placed, at most "
+            f"{'?' if st.placed_bound is None else st.placed_bound} placeable",
             f"objective    {st.objective}",
             f"best bound   {st.best_bound}",
             f"gap          {gap}",

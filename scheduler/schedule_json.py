@@ -75,6 +75,7 @@ def schedule_to_dict(
             "time_limit_s": _float_out(st.time_limit_s),
             "terms": [[name, _float_out(value)] for name, value in st.terms.items()],
             "first_solution_s": _float_out(st.first_solution_s),
+            "placed_bound": st.placed_bound,
         },
         "sessions": [
             {
@@ -153,6 +154,10 @@ class _Reader:
             raise self.fail(f"{where}.{key}", f"expected a whole number, got {v!r}")
         return v
 
+    def optional_whole(self, d: dict[str, Any], key: str, where: str) -> int | None:
+        """A whole number or null; absent in files written before the field existed."""
+        return None if d.get(key) is None else self.whole(d, key, where)
+
     def texts(self, d: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
         items = self.items(self.field(d, key, where), f"{where}.{key}")
         if not all(isinstance(x, str) for x in items):
@@ -211,6 +216,7 @@ def schedule_from_dict(data: Any, source: str = "schedule") -> tuple[Schedule, S
         time_limit_s=r.req_num(st_d, "time_limit_s", "stats"),
         terms=terms,
         first_solution_s=r.num(st_d, "first_solution_s", "stats"),
+        placed_bound=r.optional_whole(st_d, "placed_bound", "stats"),
     )
     sessions = []
     for i, item in enumerate(r.items(r.field(top, "sessions", "file"), "sessions")):

@@ -32,6 +32,7 @@ def stats() -> SolveStats:
         time_limit_s=10.0,
         terms={"unplaced": 10.0, "preference": 2.0},
         first_solution_s=0.1,
+        placed_bound=4,
     )
 
 
