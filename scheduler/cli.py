@@ -123,7 +123,6 @@ def _progress_printer() -> Callable[[ProgressEvent], None]:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    from scheduler.check import check_schedule
     from scheduler.model import ModelInvalidError, SolveOptions, solve
     from scheduler.schedule_json import schedule_json_bytes
 
@@ -149,20 +148,26 @@ def cmd_solve(args: argparse.Namespace) -> int:
             "Try a longer --time-limit.",
             EXIT_NO_SCHEDULE,
         )
-    violations = check_schedule(clinic, schedule)
-    if violations:
-        lines = "\n".join(f"  [{v.rule}] {v.message}" for v in violations[:50])
-        raise CliError(
-            f"the schedule failed the independent check ({len(violations)} violation(s)); "
-            f"nothing was published:\n{lines}",
-            EXIT_CHECK_FAILED,
-        )
+    _refuse_if_invalid(clinic, schedule, "the schedule failed the independent check")
     out = Path(args.out)
     payload = schedule_json_bytes(schedule, input_path=str(input_path), input_hash=digest)
     written = _publish(clinic, schedule, out, extra={"schedule.json": payload})
     _report_unplaced(schedule)
     print(f"Published {len(written)} files into {out}/")
     return EXIT_OK
+
+
+def _refuse_if_invalid(clinic: Clinic, schedule: Schedule, what: str) -> None:
+    """Run the independent checker; a schedule that breaks any rule is never published."""
+    from scheduler.check import check_schedule
+
+    violations = check_schedule(clinic, schedule)
+    if violations:
+        lines = "\n".join(f"  [{v.rule}] {v.message}" for v in violations[:50])
+        raise CliError(
+            f"{what} ({len(violations)} violation(s)); nothing was published:\n{lines}",
+            EXIT_CHECK_FAILED,
+        )
 
 
 def _publish(
@@ -195,7 +200,6 @@ def _report_unplaced(schedule: Schedule) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from scheduler.check import check_schedule
     from scheduler.schedule_json import read_schedule_json
 
     try:
@@ -212,14 +216,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             "re-run solve, or pass --force to export against the changed input",
             EXIT_INPUT,
         )
-    violations = check_schedule(clinic, schedule)
-    if violations:
-        lines = "\n".join(f"  [{v.rule}] {v.message}" for v in violations[:50])
-        raise CliError(
-            f"the schedule does not fit this clinic ({len(violations)} violation(s)); "
-            f"nothing was published:\n{lines}",
-            EXIT_CHECK_FAILED,
-        )
+    _refuse_if_invalid(clinic, schedule, "the schedule does not fit this clinic")
     written = _publish(clinic, schedule, Path(args.out))
     print(f"Published {len(written)} files into {args.out}/")
     return EXIT_OK

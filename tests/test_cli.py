@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from factory import tiny_clinic
+from factory import patient, tiny_clinic, window
 
-from scheduler.cli import EXIT_INPUT, EXIT_OK, main
+from scheduler.cli import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_OK, main
+from scheduler.domain import Commitment, CommitmentKind, Weekday
 from scheduler.workbook import read_clinic, write_csv_folder, write_workbook
 
 
@@ -111,3 +113,43 @@ def test_export_rewrites_from_saved_schedule(tiny_xlsx: Path, tmp_path: Path) ->
     again = tmp_path / "again"
     assert main(["export", str(out / "schedule.json"), "--out", str(again)]) == EXIT_OK
     assert (again / "schedule.xlsx").exists()
+
+
+def test_export_refuses_a_schedule_that_breaks_a_rule(tiny_xlsx: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["solve", str(tiny_xlsx), "--out", str(out), "--time-limit", "10", "--workers", "1"]
+    assert main([*args, "--quiet"]) == EXIT_OK
+    saved = out / "schedule.json"
+    data = json.loads(saved.read_text())
+    group = next(s for s in data["sessions"] if len(s["patients"]) > 1)
+    group["patients"] = group["patients"][:1]  # below the minimum group size (G1)
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(data))
+    again = tmp_path / "again"
+    status = main(["export", str(tampered), "--input", str(tiny_xlsx), "--out", str(again)])
+    assert status == EXIT_CHECK_FAILED
+    assert not again.exists()
+
+
+def test_solve_goes_ahead_past_planning_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clinic = tiny_clinic()
+    night_shift = patient(
+        "P9",
+        commitments=tuple(
+            Commitment(CommitmentKind.WORK, window(d, "15:00", "23:30")) for d in Weekday
+        ),
+    )
+    path = tmp_path / "clinic.xlsx"
+    write_workbook(replace(clinic, patients=(*clinic.patients, night_shift)), path)
+    assert main(["validate", str(path)]) == EXIT_INPUT
+    out = tmp_path / "out"
+    status = main(
+        ["solve", str(path), "--out", str(out), "--time-limit", "10", "--workers", "1", "--quiet"]
+    )
+    assert status == EXIT_OK
+    captured = capsys.readouterr()
+    assert "warning" in captured.err and "P9" in captured.out
+    data = json.loads((out / "schedule.json").read_text())
+    assert [u["patient"] for u in data["unplaced"]] == ["P9"]
