@@ -188,7 +188,13 @@ def explain_unplaced(
     # The groups they could have joined.
     if not reasons and all_free:
         reasons.append(_full_groups(clinic, sessions, p, needs, free_by_type, week, busy_txt))
-    return " ".join(reasons)
+    text = " ".join(r for r in reasons if r)
+    # P1: an unplaced patient always has a reason, even when the data name no single cause.
+    return text or (
+        "Could not be fitted alongside the patients placed first (continuing patients and "
+        "earlier admissions) within the time limit; more staff hours, another group block "
+        "or a longer run may make room."
+    )
 
 
 def _full_groups(

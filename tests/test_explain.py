@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
-from factory import patient, room, therapist, tiny_clinic, window
+from factory import WEEK, patient, room, therapist, tiny_clinic, window
 
 from scheduler.domain import Commitment, CommitmentKind, Weekday
 from scheduler.explain import describe_commitments, explain_unplaced
@@ -69,3 +70,11 @@ def test_caseload_full() -> None:
         Session("W0-MON-EVE-GT-1", "GT-MON-EVE-1", 0, "MON-EVE", "GT", "R1", ("T2",), ("P1",))
     ]
     assert "caseload is full (1/1)" in explain_unplaced(clinic, sessions, "P2")
+
+
+def test_a_reason_is_given_even_when_no_single_cause_is_found() -> None:
+    # Discharged on Tuesday: nothing of the curriculum is owed pro rata, no data names a
+    # cause, yet an unplaced patient always has a reason (P1).
+    leaving = patient("P4", discharge=WEEK + dt.timedelta(days=1))
+    clinic = replace(tiny_clinic(3), patients=(*tiny_clinic(3).patients, leaving))
+    assert explain_unplaced(clinic, [], "P4").strip()

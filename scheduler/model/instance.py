@@ -120,8 +120,14 @@ def patient_class(p: Patient, st: SessionType, off: frozenset[str]) -> str:
 class Instance:
     """The clinic's data arranged for the model; see the module docstring."""
 
-    def __init__(self, clinic: Clinic, off: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, clinic: Clinic, off: frozenset[str] = frozenset(), waivers: Clinic | None = None
+    ) -> None:
         self.clinic = clinic
+        # W4/W5 waivers are decided on the whole clinic's data: a site solved on its own
+        # (scheduler.model.sites) sees staff days taken by other sites as closed, which
+        # leaves a patient without a slot there rather than waiving their session.
+        self.waivers = waivers or clinic
         self.off = off
         self.weeks = clinic.settings.weeks
         self.types = clinic.session_type_by_id
@@ -268,7 +274,7 @@ class Instance:
                         and self.lead_ok(p.primary_therapist, b, st, w)
                     ]
                 else:
-                    slots = rules.individual_slots(c, p, st, w)
+                    slots = rules.individual_slots(self.waivers, p, st, w)
                 if slots:  # W4: no slot at all waives the item
                     single_items.append(([s_id], per_week))
             elif st.kind is SessionKind.ASSESSMENT:
@@ -278,7 +284,7 @@ class Instance:
         due = p.family_due(week_monday(c, w)) and "W5" not in self.off
         if due:
             fam = rules.session_types_of_kind(c, p, SessionKind.FAMILY)
-            open_fam = [st.id for st in fam if rules.family_slots(c, p, st, w)]
+            open_fam = [st.id for st in fam if rules.family_slots(self.waivers, p, st, w)]
             if open_fam:
                 single_items.append((open_fam, 1))
         return PatientWeek(

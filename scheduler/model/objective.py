@@ -211,3 +211,29 @@ def _evening_saturday(inst: Instance, v: Variables, g: int) -> cp_model.LinearEx
             if win.start >= EVENING_FROM or win.weekday >= Weekday.SAT:
                 out.append((inst.types[act[2]].duration_min // g) * var)
     return sum(out)
+
+
+def patient_costs(inst: Instance, weights: Weights) -> dict[str, int]:
+    """Each patient's phase-one points when unplaced (the placement terms' weights)."""
+    k = 60 // unit_minutes(inst)
+    out = {}
+    for pid, info in inst.patients.items():
+        w = weights.unplaced_continuing if info.continuing else weights.unplaced_new
+        out[pid] = k * (w + weights.admission_order * info.tier)
+    return out
+
+
+def placed_bound(costs: dict[str, int], bound_points: float) -> int:
+    """A proven upper bound on how many patients can be placed, from a proven lower bound
+    on phase one's points: the unplaced patients' points sum to at least the bound, so at
+    least as many patients stay unplaced as the most expensive ones needed to reach it."""
+    need = bound_points - 1e-6
+    unplaced = 0
+    for c in sorted(costs.values(), reverse=True):
+        if need <= 0:
+            break
+        if c <= 0:
+            return len(costs)  # zero-cost patients: the bound says nothing about them
+        need -= c
+        unplaced += 1
+    return len(costs) - unplaced

@@ -59,6 +59,9 @@ class SolveOptions:
     weights: Weights = Weights()
     deterministic_time: float | None = None
     log: bool = False
+    #: Solve each site on its own, one after another (see scheduler.model.sites); the
+    #: therapists and virtual rooms an earlier site booked are taken out for later sites.
+    by_site: bool = True
 
     def __post_init__(self) -> None:
         if not 0 < self.time_limit_s < float("inf"):
