@@ -96,9 +96,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from scheduler.generator import generate_clinic
     from scheduler.workbook import write_csv_folder, write_workbook
 
-    clinic = generate_clinic(
-        patients=args.patients, sites=args.sites, seed=args.seed, tight=args.tight
-    )
+    try:
+        clinic = generate_clinic(
+            patients=args.patients, sites=args.sites, seed=args.seed, tight=args.tight
+        )
+    except ValueError as err:  # sizes the generator cannot staff, said in its words
+        raise CliError(f"cannot generate that clinic: {err}", EXIT_INPUT) from err
     out = Path(args.out)
     if out.suffix.lower() == ".xlsx":
         write_workbook(clinic, out)

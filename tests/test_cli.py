@@ -153,3 +153,22 @@ def test_solve_goes_ahead_past_planning_warnings(
     assert "warning" in captured.err and "P9" in captured.out
     data = json.loads((out / "schedule.json").read_text())
     assert [u["patient"] for u in data["unplaced"]] == ["P9"]
+
+
+def test_generate_writes_a_clinic_that_validates(tmp_path: Path) -> None:
+    path = tmp_path / "gen.xlsx"
+    assert main(["generate", str(path), "--patients", "30", "--seed", "3"]) == EXIT_OK
+    assert len(read_clinic(path).patients) == 30
+    assert main(["validate", str(path)]) == EXIT_OK
+    folder = tmp_path / "gen"
+    assert main(["generate", str(folder), "--patients", "30", "--seed", "3"]) == EXIT_OK
+    assert read_clinic(folder) == read_clinic(path)
+
+
+def test_generate_refuses_a_size_it_cannot_staff(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "tiny.xlsx"
+    assert main(["generate", str(path), "--patients", "3"]) == EXIT_INPUT
+    assert "cannot generate" in capsys.readouterr().err
+    assert not path.exists()
