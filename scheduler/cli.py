@@ -270,8 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "solve" and args.time_limit <= 0:
-        parser.error("--time-limit must be a positive number of seconds")
+    if args.command == "solve":
+        if not 0 < args.time_limit < float("inf"):
+            parser.error("--time-limit must be a positive, finite number of seconds")
+        if args.workers < 1:
+            parser.error("--workers must be at least 1")
     try:
         status: int = args.func(args)
         return status
