@@ -154,7 +154,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     _refuse_if_invalid(clinic, schedule, "the schedule failed the independent check")
     out = Path(args.out)
     payload = schedule_json_bytes(schedule, input_path=str(input_path), input_hash=digest)
-    written = _publish(clinic, schedule, out, extra={"schedule.json": payload})
+    written = _publish(clinic, schedule, args, extra={"schedule.json": payload})
     _report_unplaced(schedule)
     print(f"Published {len(written)} files into {out}/")
     return EXIT_OK
@@ -174,16 +174,23 @@ def _refuse_if_invalid(clinic: Clinic, schedule: Schedule, what: str) -> None:
 
 
 def _publish(
-    clinic: Clinic, schedule: Schedule, out: Path, extra: dict[str, bytes] | None = None
+    clinic: Clinic,
+    schedule: Schedule,
+    args: argparse.Namespace,
+    extra: dict[str, bytes] | None = None,
 ) -> list[Path]:
     """Publish all outputs in one all-or-nothing write; warnings go to stderr."""
     import logging
 
-    from scheduler.exports import ExportError, publish
+    from scheduler.exports import ExportError, PublishOptions, publish
 
     logging.basicConfig(format="warning: %(message)s", level=logging.WARNING, stream=sys.stderr)
+    out = Path(args.out)
+    options = PublishOptions(
+        sign_in_shows=args.sign_in, internal_calendar_details=args.internal_calendar_details
+    )
     try:
-        return publish(clinic, schedule, out, extra=extra)
+        return publish(clinic, schedule, out, options=options, extra=extra)
     except ExportError as err:
         raise CliError(f"nothing was published: {err}", EXIT_INPUT) from err
     except OSError as err:
@@ -220,9 +227,24 @@ def cmd_export(args: argparse.Namespace) -> int:
             EXIT_INPUT,
         )
     _refuse_if_invalid(clinic, schedule, "the schedule does not fit this clinic")
-    written = _publish(clinic, schedule, Path(args.out))
+    written = _publish(clinic, schedule, args)
     print(f"Published {len(written)} files into {args.out}/")
     return EXIT_OK
+
+
+def _publish_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sign-in",
+        choices=("name", "code"),
+        default="name",
+        help="what printed sign-in sheets list for each patient (default: name)",
+    )
+    p.add_argument(
+        "--internal-calendar-details",
+        action="store_true",
+        help="staff feeds also name session types and patients: ONLY for a clinic-internal "
+        "calendar covered by a business associate agreement (off by default)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -248,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--quiet", action="store_true", help="no live progress lines")
+    _publish_arguments(p)
     p.set_defaults(func=cmd_solve)
 
     p = sub.add_parser("export", help="publish a saved schedule.json again")
@@ -255,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", help="the clinic it was made from (default: as recorded)")
     p.add_argument("--out", default="out")
     p.add_argument("--force", action="store_true", help="export even if the input changed")
+    _publish_arguments(p)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("generate", help="write a generated clinic for trials and benchmarks")

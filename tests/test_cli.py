@@ -172,3 +172,18 @@ def test_generate_refuses_a_size_it_cannot_staff(
     assert main(["generate", str(path), "--patients", "3"]) == EXIT_INPUT
     assert "cannot generate" in capsys.readouterr().err
     assert not path.exists()
+
+
+@pytest.mark.parametrize("shows, expected", [("name", "Patient P1"), ("code", "P1")])
+def test_sign_in_sheets_show_names_or_codes(
+    tiny_xlsx: Path, tmp_path: Path, shows: str, expected: str
+) -> None:
+    import openpyxl
+
+    out = tmp_path / shows
+    args = ["solve", str(tiny_xlsx), "--out", str(out), "--time-limit", "10", "--workers", "1"]
+    assert main([*args, "--quiet", "--sign-in", shows]) == EXIT_OK
+    sheet = openpyxl.load_workbook(out / "schedule.xlsx")["Sign-in"]
+    cells = {c.value for row in sheet.iter_rows() for c in row}
+    assert expected in cells
+    assert ("Patient P1" in cells) == (shows == "name")
