@@ -6,9 +6,10 @@ admission date: the placement terms only), then keep that placement level as a c
 hint the phase-one solution and minimise every term. Reported objective and terms are the
 weighted sum over all terms; the bound is phase two's when phase one was proven optimal
 (a bound for the lexicographic problem), else phase one's. A first-fit schedule
-(:mod:`scheduler.model.warmstart`) stands in for phase one's result when it places better;
-phase one's bound gives ``SolveStats.placed_bound``. A clinic with several sites is solved
-site by site (:mod:`scheduler.model.sites`).
+(:mod:`scheduler.model.warmstart`) stands in for phase one's result when it places better.
+Phase one's bound, raised by a small relaxation (:mod:`scheduler.model.bound`) that can
+also prove phase one optimal, gives ``SolveStats.placed_bound``. A clinic with several
+sites is solved site by site (:mod:`scheduler.model.sites`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.domain import Clinic
 from scheduler.explain import explain_unplaced, lock_conflict_reason, no_solution_reason
+from scheduler.model.bound import relaxation_bounds
 from scheduler.model.constraints import add_all
 from scheduler.model.extract import extract_sessions
 from scheduler.model.instance import Instance
@@ -36,6 +38,8 @@ Progress = Callable[[ProgressEvent], None]
 PHASE_ONE_SHARE = 0.5
 #: Most of the time limit completing the first-fit schedule to every variable may take.
 HINT_SHARE = 0.1
+#: Most of the time limits the relaxation's bounds (:mod:`scheduler.model.bound`) may take.
+BOUND_SHARE = 0.15
 #: Full-problem subsolvers left out of phase two (phase one keeps ``core``). Under
 #: ``interleave_search`` every batch waits for its slowest task, and these (long LP solves,
 #: restarts without learning) starve the neighbourhood searches that improve a schedule;
@@ -197,12 +201,21 @@ def solve_one(
             first_solution = first_solution if found else None
     bound = solver.best_objective_bound
     placement_bound = bound if found and math.isfinite(bound) else 0.0
+    used_det = solver.response_proto.deterministic_time
+    # Phase one's LP says little (it cannot see that a therapist leading an evening group
+    # holds no individual sessions then); a small relaxation solved on its own does
+    # (scheduler.model.bound). M-tight: at most 79 placeable rather than 105.
+    bound_det = min(BOUND_SHARE * deterministic, max(deterministic - used_det, 0.05))
+    relax = relaxation_bounds(
+        built.inst, costs, BOUND_SHARE * options.time_limit_s, bound_det, options.seed
+    )
+    placement_bound = max(placement_bound, float(relax.points))
+    phase1_optimal = status1 == cp_model.OPTIMAL or placement_best <= placement_bound
     # Placement proven optimal: no schedule with the same priorities places more; in any
     # case the bound on phase one's points bounds the number of patients placeable.
-    bound_count = placed_bound(
-        costs, placement_best if status1 == cp_model.OPTIMAL else placement_bound
+    bound_count = min(
+        placed_bound(costs, placement_best if phase1_optimal else placement_bound), relax.count
     )
-    used_det = solver.response_proto.deterministic_time
 
     # Phase two: keep the placement level, improve everything.
     model = built.model
@@ -211,12 +224,12 @@ def solve_one(
     for i, val in values.items():
         model.add_hint(model.get_int_var_from_proto_index(i), val)
     model.minimize(objective.total)
-    solver2 = _solver(options, remaining(), max(deterministic - used_det, 0.05), PHASE_TWO_IGNORED)
+    left = max(deterministic - used_det - bound_det, 0.05)
+    solver2 = _solver(options, remaining(), left, PHASE_TWO_IGNORED)
     cb2 = _Callback(built, on_progress, scale, start) if on_progress else None
     status2 = _run(built, solver2, cb2)
     if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        final_status = status2 if status1 == cp_model.OPTIMAL else cp_model.FEASIBLE
-        phase1_optimal = status1 == cp_model.OPTIMAL
+        final_status = status2 if phase1_optimal else cp_model.FEASIBLE
         bound = (solver2.best_objective_bound if phase1_optimal else placement_bound) / scale
     else:
         # Phase two ran out of time before repeating the hint: read phase one's solution
