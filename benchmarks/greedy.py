@@ -456,15 +456,14 @@ def _to_schedule(clinic: Clinic, g: _Greedy, reasons: dict[str, str], wall: floa
         counter[key] += 1
         n = counter[key]
         sessions.append(
-            Session(
-                id=f"W{s.week}-{s.block.id}-{s.kind.id}-{n}",
-                code=f"{s.kind.id}-{s.block.id}-{n}",
-                week=s.week,
-                block=s.block.id,
-                session_type=s.kind.id,
-                room=s.room.id,
-                therapists=tuple(s.therapists),
-                patients=tuple(s.patients),
+            Session.numbered(
+                s.week,
+                s.block.id,
+                s.kind.id,
+                n,
+                s.room.id,
+                tuple(s.therapists),
+                tuple(s.patients),
             )
         )
     placed = len(g.placed)

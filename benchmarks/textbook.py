@@ -331,16 +331,7 @@ def textbook_schedule(
         counter[key] += 1
         n = counter[key]
         sessions.append(
-            Session(
-                id=f"W{cand.week}-{cand.block.id}-{cand.kind.id}-{n}",
-                code=f"{cand.kind.id}-{cand.block.id}-{n}",
-                week=cand.week,
-                block=cand.block.id,
-                session_type=cand.kind.id,
-                room=room_id,
-                therapists=(tid,),
-                patients=attendees,
-            )
+            Session.numbered(cand.week, cand.block.id, cand.kind.id, n, room_id, (tid,), attendees)
         )
     placed_ids = {p.id for p in patients if solver.boolean_value(placed[p.id])}
     unplaced = tuple(

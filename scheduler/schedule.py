@@ -33,6 +33,32 @@ class Session:
     therapists: tuple[str, ...]
     patients: tuple[str, ...]
 
+    @classmethod
+    def numbered(
+        cls,
+        week: int,
+        block: str,
+        session_type: str,
+        number: int,
+        room: str,
+        therapists: tuple[str, ...],
+        patients: tuple[str, ...],
+    ) -> Session:
+        """The ``number``-th session of a type in a block and week, with the one naming
+        convention every producer of schedules uses: ID ``W0-MON-EVE-GT-1`` (stable for
+        the same week, block, type and number, so calendar UIDs stay stable) and group
+        code ``GT-MON-EVE-1``."""
+        return cls(
+            id=f"W{week}-{block}-{session_type}-{number}",
+            code=f"{session_type}-{block}-{number}",
+            week=week,
+            block=block,
+            session_type=session_type,
+            room=room,
+            therapists=therapists,
+            patients=patients,
+        )
+
     def window(self, clinic: Clinic) -> Window:
         block = clinic.block_by_id[self.block]
         kind = clinic.session_type_by_id[self.session_type]

@@ -67,16 +67,7 @@ def _session(
     w, b, s = act
     k = counters.get(act, 0) + 1
     counters[act] = k
-    return Session(
-        id=f"W{w}-{b}-{s}-{k}",
-        code=f"{s}-{b}-{k}",
-        week=w,
-        block=b,
-        session_type=s,
-        room=room,
-        therapists=tuple(leaders),
-        patients=tuple(patients),
-    )
+    return Session.numbered(w, b, s, k, room, tuple(leaders), tuple(patients))
 
 
 def _signatures(inst: Instance, v: Variables, value: Value) -> dict[str, tuple[int, ...]]:
