@@ -3,7 +3,9 @@
 Two phases on one model, which is both faster and truer to the clinic's priorities than one
 weighted sum: first place as many patients as possible (continuing patients first, then by
 admission date: the placement terms only), then keep that placement level as a constraint,
-hint the phase-one solution and minimise every term. Reported objective and terms are the
+hint the phase-one solution and minimise every term; when the placement is proven, the
+last part of phase two goes to one LP-guided worker that proves a bound (``_prove``).
+Reported objective and terms are the
 weighted sum over all terms; the bound is phase two's when phase one was proven optimal
 (a bound for the lexicographic problem), else phase one's. A first-fit schedule
 (:mod:`scheduler.model.warmstart`) stands in for phase one's result when it places better.
@@ -34,10 +36,16 @@ from scheduler.schedule import Schedule, SolveStats, Unplaced
 
 Progress = Callable[[ProgressEvent], None]
 
-#: Share of the time limits phase one may use; phase two gets the rest.
-PHASE_ONE_SHARE = 0.5
+#: Share of the time limits phase one may use; phase two gets the rest. A lost patient
+#: costs far more than any comfort, so placement gets most of the time. Ladder, 0.5 → 0.7:
+#: M-tight 71 → 72 placed, M-loose 93 → 95, L-tight 286 → 292, L-loose 316 → 319, each
+#: with a lower objective.
+PHASE_ONE_SHARE = 0.7
 #: Most of the time limit completing the first-fit schedule to every variable may take.
 HINT_SHARE = 0.1
+#: Share of phase two's time kept for the proof (:func:`_prove`) once the placement is
+#: proven optimal.
+PROOF_SHARE = 0.4
 #: Most of the time limits the relaxation's bounds (:mod:`scheduler.model.bound`) may take.
 BOUND_SHARE = 0.15
 #: Full-problem subsolvers left out of phase two (phase one keeps ``core``). Under
@@ -225,12 +233,19 @@ def solve_one(
         model.add_hint(model.get_int_var_from_proto_index(i), val)
     model.minimize(objective.total)
     left = max(deterministic - used_det - bound_det, 0.05)
-    solver2 = _solver(options, remaining(), left, PHASE_TWO_IGNORED)
+    # With the placement proven, phase two's bound is the reported one: keep a share of
+    # the time for the proof (below). Otherwise the bound is phase one's; search on.
+    share = 1 - PROOF_SHARE if phase1_optimal else 1.0
+    solver2 = _solver(options, remaining() * share, left * share, PHASE_TWO_IGNORED)
     cb2 = _Callback(built, on_progress, scale, start) if on_progress else None
     status2 = _run(built, solver2, cb2)
+    bound2 = solver2.best_objective_bound
+    if status2 == cp_model.FEASIBLE and phase1_optimal:
+        left -= solver2.response_proto.deterministic_time
+        solver2, status2, bound2 = _prove(built, options, solver2, remaining(), left, cb2)
     if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         final_status = status2 if phase1_optimal else cp_model.FEASIBLE
-        bound = (solver2.best_objective_bound if phase1_optimal else placement_bound) / scale
+        bound = (bound2 if phase1_optimal else placement_bound) / scale
     else:
         # Phase two ran out of time before repeating the hint: read phase one's solution
         # back through the model with every variable fixed to it.
@@ -269,6 +284,39 @@ def solve_one(
         unplaced=unplaced,
         stats=stats,
     )
+
+
+def _prove(
+    built: _Built,
+    options: SolveOptions,
+    found: cp_model.CpSolver,
+    wall: float,
+    deterministic: float,
+    callback: _Callback | None,
+) -> tuple[cp_model.CpSolver, int, float]:
+    """Phase two's last stretch: one worker with the full linear relaxation (CP-SAT's
+    ``max_lp``), hinted with the best schedule so far. Interleaved, that worker starves the
+    neighbourhood searches; alone, its cuts and LP-guided dives raise the bound and often
+    find a better schedule too. Sample clinic, 60 s: bound 108 → 172.
+
+    Returns the solver holding the better schedule, its status (``OPTIMAL`` when the proof
+    closed) and the better of the two bounds."""
+    model = built.model
+    model.clear_hints()  # type: ignore[no-untyped-call]
+    for i in range(len(model.proto.variables)):
+        var = model.get_int_var_from_proto_index(i)
+        model.add_hint(var, found.value(var))
+    solver = _solver(options, wall, deterministic)
+    solver.parameters.num_workers = 1
+    solver.parameters.linearization_level = 2
+    status = _run(built, solver, callback)
+    if status == cp_model.OPTIMAL:
+        return solver, int(status), solver.best_objective_bound
+    bound = found.best_objective_bound
+    if status in (cp_model.FEASIBLE, cp_model.UNKNOWN):
+        bound = max(bound, solver.best_objective_bound)
+    better = status == cp_model.FEASIBLE and solver.objective_value < found.objective_value
+    return (solver if better else found), int(cp_model.FEASIBLE), bound
 
 
 def _name(status: object) -> str:
