@@ -5,9 +5,9 @@ weighted sum: first place as many patients as possible (continuing patients firs
 admission date: the placement terms only), then keep that placement level as a constraint,
 hint the phase-one solution and minimise every term; when the placement is proven, the
 last part of phase two goes to one LP-guided worker that proves a bound (``_prove``).
-Reported objective and terms are the
-weighted sum over all terms; the bound is phase two's when phase one was proven optimal
-(a bound for the lexicographic problem), else phase one's. A first-fit schedule
+Reported objective and terms are the weighted sum over all terms; the bound is phase
+two's when phase one was proven optimal (a bound for the lexicographic problem), else
+phase one's. A first-fit schedule
 (:mod:`scheduler.model.warmstart`) stands in for phase one's result when it places better.
 Phase one's bound, raised by a small relaxation (:mod:`scheduler.model.bound`) that can
 also prove phase one optimal, gives ``SolveStats.placed_bound``. A clinic with several
