@@ -350,8 +350,9 @@ def evaluate_targets(rows: Sequence[Row]) -> list[Target]:
             else None,
             "; ".join(
                 f"{r.instance}: {r.status}, {_s(r.total_s)}, {r.placed}/{r.in_plan} placed, "
-                f"at most {r.placed_bound} placeable (sum of per-site bounds, each proven "
-                f"given the sites solved before it), sites [{r.sites}], checker {r.checker}"
+                f"at most {r.placed_bound} placeable (proven for the whole clinic: each site "
+                f"relaxed with every shared therapist and room), sites [{r.sites}], "
+                f"checker {r.checker}"
                 for r in xl_rows
             )
             or "not run",

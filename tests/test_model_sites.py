@@ -33,7 +33,7 @@ from scheduler.domain import (
 )
 from scheduler.model import SolveOptions, solve
 from scheduler.model.objective import placed_bound
-from scheduler.model.sites import day_owners, site_clinic, split_sites
+from scheduler.model.sites import day_owners, joint_placed_bound, site_clinic, split_sites
 from scheduler.schedule import Schedule
 
 OPTIONS = SolveOptions(time_limit_s=10, workers=1, seed=0)
@@ -199,3 +199,29 @@ def test_shared_therapist_days_alternate_between_sites() -> None:
     mondays = [c for c in north.closures if c.therapist == "T1" and c.date.weekday() == 0]
     assert mondays  # Monday belongs to MAIN: T1 is off at NORTH
     assert day_owners(two_sites()) == {}  # nobody shared
+
+
+def test_bound_on_placements_holds_for_the_whole_clinic() -> None:
+    # The bound must hold for every schedule of the whole clinic, not only for the order
+    # the sites were solved in: the joint model never places more.
+    for clinic in (two_sites(shared=True), two_sites(virtual_only=True)):
+        apart, joint = solved(clinic, True), solved(clinic, False)
+        assert apart.stats.placed_bound is not None
+        assert apart.stats.placed_bound >= len(joint.placed_patients)
+        assert apart.stats.placed_bound >= len(apart.placed_patients)
+
+
+def test_bound_on_placements_sees_each_sites_limits() -> None:
+    # MAIN's only therapist takes two patients (G6); NORTH places all three.
+    north = frozenset({"NORTH"})
+    capped = replace(
+        two_sites(),
+        therapists=(
+            therapist("T1", sites=frozenset({"MAIN"}), caseload_cap=2),
+            therapist("T2", sites=north),
+        ),
+    )
+    s = solved(capped, True)
+    assert len(s.placed_patients) == 5
+    assert s.stats.placed_bound == 5
+    assert joint_placed_bound(capped, {"MAIN": 3, "NORTH": 3}, 5, 5, 0) == 5

@@ -64,8 +64,36 @@ def relaxation_bounds(
     """Solve the relaxation twice, for the count and for the points (sharing the limits,
     :data:`COUNT_SHARE`); a limit reached still leaves a proven bound (the LP's, mostly)."""
     trivial = Bounds(len(inst.patients), 0)
+    built = _relaxation(inst)
+    if built is None:
+        return trivial
+    model, v = built
+    solver = _solver(wall * COUNT_SHARE, deterministic * COUNT_SHARE, seed)
+    count = _count(model, v, solver, len(inst.patients))
+    # At least this many stay unplaced, so at least the cheapest of them are paid for.
+    cheapest = sum(sorted(costs.values())[: len(inst.patients) - count])
+    p = solver.parameters
+    p.max_time_in_seconds = max(wall * (1 - COUNT_SHARE), 0.05)
+    p.max_deterministic_time = max(deterministic * (1 - COUNT_SHARE), 0.05)
+    model.minimize(sum(c * (1 - v.placed[pid]) for pid, c in costs.items()))
+    if solver.solve(model) not in _PROVEN:
+        return Bounds(count, cheapest)
+    return Bounds(count, max(cheapest, math.ceil(solver.best_objective_bound - 1e-6)))
+
+
+def count_bound(inst: Instance, wall: float, deterministic: float, seed: int) -> int:
+    """At most this many of ``inst``'s patients can be placed (the relaxation's count)."""
+    built = _relaxation(inst)
+    if built is None:
+        return len(inst.patients)
+    model, v = built
+    return _count(model, v, _solver(wall, deterministic, seed), len(inst.patients))
+
+
+def _relaxation(inst: Instance) -> tuple[cp_model.CpModel, Variables] | None:
+    """The relaxed model (module docstring); None when it does not apply."""
     if inst.clinic.locks or inst.off or not inst.patients:
-        return trivial  # locks on groups and the tests' dropped rules: not modelled here
+        return None  # locks on groups and the tests' dropped rules: not modelled here
     relaxed = singles_only(inst)
     model = cp_model.CpModel()
     v = make_variables(model, relaxed)
@@ -82,27 +110,27 @@ def relaxation_bounds(
     add_t6_one_site_per_day(model, relaxed, v)
     add_g5_therapist_hours(model, relaxed, v)
     add_g6_caseload(model, relaxed, v)
+    return model, v
+
+
+def _solver(wall: float, deterministic: float, seed: int) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
-    p.max_time_in_seconds = max(wall * COUNT_SHARE, 0.05)
-    p.max_deterministic_time = max(deterministic * COUNT_SHARE, 0.05)
+    p.max_time_in_seconds = max(wall, 0.05)
+    p.max_deterministic_time = max(deterministic, 0.05)
     p.random_seed = seed
     # One worker, the default LP-guided search: its root LP gives the bound within a
     # fraction of a second on M (interleaved workers wait for their whole batch), and one
     # worker under a deterministic limit gives the same bound every time.
     p.num_workers = 1
+    return solver
+
+
+def _count(model: cp_model.CpModel, v: Variables, solver: cp_model.CpSolver, n: int) -> int:
     model.maximize(sum(v.placed.values()))
     if solver.solve(model) not in _PROVEN:
-        return trivial
-    count = min(len(inst.patients), math.floor(solver.best_objective_bound + 1e-6))
-    # At least this many stay unplaced, so at least the cheapest of them are paid for.
-    cheapest = sum(sorted(costs.values())[: len(inst.patients) - count])
-    p.max_time_in_seconds = max(wall * (1 - COUNT_SHARE), 0.05)
-    p.max_deterministic_time = max(deterministic * (1 - COUNT_SHARE), 0.05)
-    model.minimize(sum(c * (1 - v.placed[pid]) for pid, c in costs.items()))
-    if solver.solve(model) not in _PROVEN:
-        return Bounds(count, cheapest)
-    return Bounds(count, max(cheapest, math.ceil(solver.best_objective_bound - 1e-6)))
+        return n
+    return min(n, math.floor(solver.best_objective_bound + 1e-6))
 
 
 #: Share of the limits for the count; the points get the rest.

@@ -15,8 +15,8 @@ out of its clinic:
 
 Every merged schedule therefore satisfies the rules of the whole clinic. Sites that share
 nothing are solved exactly as the joint model would; with shared staff or virtual rooms the
-earlier sites come first, and ``placed_bound`` is the sum of the sites' bounds, each proven
-for its site given what the earlier sites booked.
+earlier sites come first. ``placed_bound`` is proven for the whole clinic, not just for the
+order the sites were solved in (:func:`joint_placed_bound`).
 """
 
 from __future__ import annotations
@@ -28,13 +28,16 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from scheduler.domain import Clinic, Closure, Therapist, Weekday
-from scheduler.model.instance import in_treatment_week
+from scheduler.model.bound import count_bound
+from scheduler.model.instance import Instance, in_treatment_week
 from scheduler.model.options import ProgressEvent, SolveOptions
 from scheduler.schedule import Schedule, Session, SolveStats, Unplaced
 
 Progress = Callable[[ProgressEvent], None]
 #: Share of the time limit kept back from the sites' solves (extraction after each).
 MARGIN = 0.03
+#: Share of the time limit for the whole clinic's bound on placements.
+JOINT_SHARE = 0.05
 SolveOne = Callable[..., Schedule]
 
 
@@ -134,6 +137,25 @@ def _shrink(t: Therapist, used: float) -> Therapist:
     return dataclasses.replace(t, max_hours_week=left, max_hours_day=min(t.max_hours_day, left))
 
 
+def joint_placed_bound(
+    clinic: Clinic, sizes: dict[str, int], wall: float, deterministic: float, seed: int
+) -> int:
+    """At most this many of the clinic's patients can be placed, by any schedule.
+
+    Each site is relaxed (:func:`scheduler.model.bound.count_bound`) with every shared
+    therapist and virtual room wholly its own: a schedule of the whole clinic, cut down to
+    one site, is a schedule of that site alone (only T6's one site a day and the shared
+    T1, G5 and G6 budgets tie the sites, and each site alone has them all), so the sites'
+    bounds add up to a bound for the clinic. The limits are shared by patients."""
+    total = 0
+    everyone = sum(sizes.values())
+    for site, n in sizes.items():
+        share = n / everyone
+        inst = Instance(site_clinic(clinic, site, []), waivers=clinic)
+        total += count_bound(inst, wall * share, deterministic * share, seed)
+    return total
+
+
 def solve_by_site(
     clinic: Clinic,
     options: SolveOptions,
@@ -152,12 +174,19 @@ def solve_by_site(
         for s in sites
     }
     det_total = options.deterministic_time or options.time_limit_s
+    joint = joint_placed_bound(
+        clinic,
+        size,
+        options.time_limit_s * JOINT_SHARE,
+        det_total * JOINT_SHARE,
+        options.seed,
+    )
+    det_used = det_total * JOINT_SHARE
     owners = day_owners(clinic)
     sessions: list[Session] = []
     unplaced: list[Unplaced] = []
     parts: list[SolveStats] = []
     placed_before = 0
-    det_used = 0.0
     first: float | None = 0.0
     for i, site in enumerate(sites):
         left = sum(size[s] for s in sites[i:])
@@ -183,7 +212,7 @@ def solve_by_site(
         weeks=clinic.settings.weeks,
         sessions=tuple(sessions),
         unplaced=tuple(unplaced),
-        stats=_merge(parts, options, time.monotonic() - start, first),
+        stats=_merge(parts, options, time.monotonic() - start, first, max(joint, placed_before)),
     )
 
 
@@ -201,9 +230,14 @@ def _offset(on_progress: Progress, start: float, placed_before: int) -> Progress
 
 
 def _merge(
-    parts: list[SolveStats], options: SolveOptions, wall: float, first: float | None
+    parts: list[SolveStats],
+    options: SolveOptions,
+    wall: float,
+    first: float | None,
+    placed_bound: int,
 ) -> SolveStats:
-    """Sums over the sites (``load_balance`` becomes the sum of the sites' peaks)."""
+    """Sums over the sites (``load_balance`` becomes the sum of the sites' peaks); the
+    bound on placements is the whole clinic's."""
     solved = [p for p in parts if p.objective is not None]
     statuses = {p.status for p in parts}
     if statuses == {"OPTIMAL"}:
@@ -217,7 +251,6 @@ def _merge(
         for name, value in p.terms.items():
             terms[name] += value
     complete = len(solved) == len(parts)
-    bounds = [p.placed_bound for p in parts]
     return SolveStats(
         status=status,
         objective=sum(p.objective or 0.0 for p in solved) if solved else None,
@@ -228,7 +261,5 @@ def _merge(
         time_limit_s=options.time_limit_s,
         terms=dict(terms),
         first_solution_s=first,
-        placed_bound=sum(b for b in bounds if b is not None)
-        if all(b is not None for b in bounds)
-        else None,
+        placed_bound=placed_bound,
     )
