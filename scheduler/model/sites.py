@@ -146,13 +146,17 @@ def joint_placed_bound(
     therapist and virtual room wholly its own: a schedule of the whole clinic, cut down to
     one site, is a schedule of that site alone (only T6's one site a day and the shared
     T1, G5 and G6 budgets tie the sites, and each site alone has them all), so the sites'
-    bounds add up to a bound for the clinic. The limits are shared by patients."""
+    bounds add up to a bound for the clinic. The limits are shared by patients; a site
+    whose relaxation runs out of time counts all its patients (still a bound)."""
+    end = time.monotonic() + wall
     total = 0
-    everyone = sum(sizes.values())
+    everyone = left = sum(sizes.values())
     for site, n in sizes.items():
-        share = n / everyone
         inst = Instance(site_clinic(clinic, site, []), waivers=clinic)
-        total += count_bound(inst, wall * share, deterministic * share, seed)
+        # What is left of the wall clock (building each site's data takes some of it).
+        site_wall = (end - time.monotonic()) * n / left
+        total += count_bound(inst, site_wall, deterministic * n / everyone, seed)
+        left -= n
     return total
 
 
@@ -174,14 +178,7 @@ def solve_by_site(
         for s in sites
     }
     det_total = options.deterministic_time or options.time_limit_s
-    joint = joint_placed_bound(
-        clinic,
-        size,
-        options.time_limit_s * JOINT_SHARE,
-        det_total * JOINT_SHARE,
-        options.seed,
-    )
-    det_used = det_total * JOINT_SHARE
+    det_used = det_total * JOINT_SHARE  # kept for the whole clinic's bound, solved last
     owners = day_owners(clinic)
     sessions: list[Session] = []
     unplaced: list[Unplaced] = []
@@ -192,7 +189,7 @@ def solve_by_site(
         left = sum(size[s] for s in sites[i:])
         share = size[site] / left
         # A little of the limit is kept back for building each site's sessions and reasons.
-        budget = options.time_limit_s * (1 - MARGIN) - (time.monotonic() - start)
+        budget = options.time_limit_s * (1 - MARGIN - JOINT_SHARE) - (time.monotonic() - start)
         wall = max(0.5, budget * share)
         det = max(0.5, (det_total - det_used) * share)
         sub = dataclasses.replace(options, time_limit_s=wall, deterministic_time=det, by_site=False)
@@ -207,6 +204,11 @@ def solve_by_site(
         unplaced.extend(part.unplaced)
         parts.append(part.stats)
         placed_before += len(part.placed_patients)
+    # After the sites, so that the first schedule comes as early as it can.
+    wall = options.time_limit_s * (1 - MARGIN) - (time.monotonic() - start)
+    joint = joint_placed_bound(
+        clinic, size, max(0.5, wall), max(0.5, det_total * JOINT_SHARE), options.seed
+    )
     return Schedule(
         week_start=clinic.settings.week_start,
         weeks=clinic.settings.weeks,
