@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from factory import group_type, individual_type, therapist, tiny_clinic
 
+from scheduler.generator import sample_clinic
 from scheduler.model import SolveOptions, solve
-from scheduler.model.bound import Bounds, relaxation_bounds
+from scheduler.model.bound import Bounds, count_bound, relaxation_bounds
 from scheduler.model.constraints import seats_per_leader
 from scheduler.model.instance import Instance
 from scheduler.model.objective import patient_costs
@@ -61,3 +62,13 @@ def test_seats_per_leader_covers_a_full_cofacilitated_group() -> None:
     assert seats_per_leader(group_type("A", max_size=12, cofacilitator_above=10)) == 10
     assert seats_per_leader(group_type("B", max_size=11, cofacilitator_above=4)) == 6
     assert seats_per_leader(group_type("C", max_size=8)) == 8
+
+
+def test_a_limit_reached_in_presolve_proves_nothing() -> None:
+    # Cut off before its search starts, the relaxation reports a bound of 0: that is no
+    # bound, and must not be read as "nobody can be placed".
+    inst = Instance(sample_clinic())
+    costs = patient_costs(inst, Weights())
+    assert count_bound(inst, 0.0, 0.0, 0) == len(inst.patients)
+    cut = relaxation_bounds(inst, costs, 0.0, 0.0, 0)
+    assert cut.count == len(inst.patients) and cut.points == 0

@@ -135,9 +135,10 @@ def _count(model: cp_model.CpModel, v: Variables, solver: cp_model.CpSolver, n: 
 
 #: Share of the limits for the count; the points get the rest.
 COUNT_SHARE = 0.6
-#: Statuses whose best_objective_bound is proven (UNKNOWN: the limit came first, but the
-#: bound found so far stands).
-_PROVEN = (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN)
+#: Statuses whose best_objective_bound is proven. Not UNKNOWN: a limit reached during
+#: presolve reports a bound of 0, which is no bound at all (placing nobody is feasible, so
+#: any search that started has found a solution and says FEASIBLE).
+_PROVEN = (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
 def _add_group_demand(model: cp_model.CpModel, inst: Instance, v: Variables) -> None:

@@ -313,7 +313,7 @@ def _prove(
     if status == cp_model.OPTIMAL:
         return solver, int(status), solver.best_objective_bound
     bound = found.best_objective_bound
-    if status in (cp_model.FEASIBLE, cp_model.UNKNOWN):
+    if status == cp_model.FEASIBLE:  # UNKNOWN's bound may be a placeholder from presolve
         bound = max(bound, solver.best_objective_bound)
     better = status == cp_model.FEASIBLE and solver.objective_value < found.objective_value
     return (solver if better else found), int(cp_model.FEASIBLE), bound
