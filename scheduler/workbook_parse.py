@@ -10,6 +10,7 @@ are not repeated.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -237,9 +238,30 @@ class _Reader:
                     "column is missing",
                     f'add a column headed "{col.name}" in row 1',
                 )
+        self.misspelled_columns(table, raw.header)
         if not ok:
             self.missing_sheets.add(table.sheet)
         return ok
+
+    def misspelled_columns(self, table: Table, header: list[str]) -> None:
+        """A header this sheet does not read that looks like one of its optional columns,
+        absent from the sheet: the column's values would silently become the default
+        (a patient's telehealth consent, a therapist's caseload cap). Other extra columns,
+        a coordinator's own notes say, are left alone."""
+        absent = [c.name for c in table.columns if not c.required and c.name not in header]
+        for name in header:
+            if not name or name in table.names:
+                continue
+            match = difflib.get_close_matches(name, absent, n=1, cutoff=0.75)
+            if match:
+                self.problem(
+                    table.sheet,
+                    1,
+                    name,
+                    f'this column is not read; it looks like "{match[0]}", whose cells '
+                    "would all be taken as blank",
+                    f'rename the header to "{match[0]}"',
+                )
 
     def parse_cells(
         self, table: Table, columns: Iterable[Column], row: int, cells: dict[str, object]

@@ -346,6 +346,31 @@ def test_missing_column(book: Path) -> None:
     assert (problem.sheet, problem.row, problem.column) == ("Patients", 1, "admission")
 
 
+def _rename_header(book: Path, sheet: str, old: str, new: str) -> None:
+    wb = load_workbook(book)
+    ws = wb[sheet]
+    (cell,) = [c for c in ws[1] if c.value == old]
+    cell.value = new
+    wb.save(book)
+
+
+def test_misspelled_optional_column_is_reported_not_defaulted(book: Path) -> None:
+    # Read as blank, "telehealth_ok" would silently become "no" for every patient.
+    _rename_header(book, "Patients", "telehealth_ok", "Telehealth")
+    (problem,) = problems_of(book)
+    assert (problem.sheet, problem.row, problem.column) == ("Patients", 1, "telehealth")
+    assert "telehealth_ok" in problem.fix
+
+
+def test_extra_notes_column_is_left_alone(book: Path) -> None:
+    wb = load_workbook(book)
+    ws = wb["Patients"]
+    ws.cell(row=1, column=ws.max_column + 1, value="Notes")
+    ws.cell(row=2, column=ws.max_column, value="prefers mornings, ask again in May")
+    wb.save(book)
+    assert read_clinic(book) == full_clinic()  # no InputError
+
+
 def test_csv_problems_are_located(tmp_path: Path) -> None:
     folder = tmp_path / "csv"
     write_csv_folder(full_clinic(), folder)
