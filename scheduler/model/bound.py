@@ -127,18 +127,21 @@ def _solver(wall: float, deterministic: float, seed: int) -> cp_model.CpSolver:
 
 
 def _count(model: cp_model.CpModel, v: Variables, solver: cp_model.CpSolver, n: int) -> int:
-    model.maximize(sum(v.placed.values()))
+    # Minimise the unplaced rather than maximise the placed: see _PROVEN.
+    model.minimize(n - sum(v.placed.values()))
     if solver.solve(model) not in _PROVEN:
         return n
-    return min(n, math.floor(solver.best_objective_bound + 1e-6))
+    return max(0, n - math.ceil(solver.best_objective_bound - 1e-6))
 
 
 #: Share of the limits for the count; the points get the rest.
 COUNT_SHARE = 0.6
-#: Statuses whose best_objective_bound is proven. Not UNKNOWN: a limit reached during
-#: presolve reports a bound of 0, which is no bound at all (placing nobody is feasible, so
-#: any search that started has found a solution and says FEASIBLE).
-_PROVEN = (cp_model.OPTIMAL, cp_model.FEASIBLE)
+#: Statuses whose best_objective_bound is proven. UNKNOWN too (a limit reached before the
+#: first solution, often with the LP's bound in hand) because both solves minimise: a
+#: limit reached during presolve reports a bound of 0, which for a minimisation of
+#: non-negative points is the trivial bound (maximising the placed, the same 0 read as
+#: "nobody can be placed").
+_PROVEN = (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN)
 
 
 def _add_group_demand(model: cp_model.CpModel, inst: Instance, v: Variables) -> None:
