@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from factory import tiny_clinic
 from ortools.sat.python import cp_model
 
 from scheduler.model.objective import add_objective
-from scheduler.model.options import SolveOptions
-from scheduler.model.solve import PHASE_TWO_IGNORED, _Built, _prove, _run, _solver
+from scheduler.model.options import ProgressEvent, SolveOptions
+from scheduler.model.solve import PHASE_TWO_IGNORED, _Built, _Callback, _prove, _run, _solver
 
 
 def test_proof_keeps_the_better_schedule_and_the_better_bound() -> None:
@@ -20,12 +22,16 @@ def test_proof_keeps_the_better_schedule_and_the_better_bound() -> None:
     assert _run(built, found, None) in (cp_model.FEASIBLE, cp_model.OPTIMAL)
     first, first_bound = found.objective_value, found.best_objective_bound
 
-    solver, status, bound = _prove(built, options, found, 10, 10, None)
+    events: list[ProgressEvent] = []
+    progress = _Callback(built, events.append, 1, time.monotonic())
+    solver, status, bound = _prove(built, options, found, 10, 10, progress)
 
     # The first schedule is not optimal here; one LP-guided worker improves and proves it.
     assert first_bound < first
     assert status == cp_model.OPTIMAL
     assert solver.objective_value < first
     assert first_bound <= bound == solver.objective_value
+    # Progress never shows a bound below the one already proven.
+    assert events and all(e.best_bound >= first_bound for e in events)
     # The schedule read back satisfies the model: every variable is in its domain.
     assert solver.value(objective.total) == solver.objective_value

@@ -89,6 +89,7 @@ class _Callback(cp_model.CpSolverSolutionCallback):
         self._scale = scale
         self._start = start
         self.first_solution_s: float | None = None
+        self.bound_floor = -math.inf  # a bound already proven by an earlier solve
 
     def on_solution_callback(self) -> None:
         elapsed = time.monotonic() - self._start
@@ -99,7 +100,7 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             ProgressEvent(
                 elapsed_s=elapsed,
                 objective=self.objective_value / self._scale,
-                best_bound=self.best_objective_bound / self._scale,
+                best_bound=max(self.best_objective_bound, self.bound_floor) / self._scale,
                 placed=int(placed),
             )
         )
@@ -309,6 +310,8 @@ def _prove(
     solver = _solver(options, wall, deterministic)
     solver.parameters.num_workers = 1
     solver.parameters.linearization_level = 2
+    if callback is not None:
+        callback.bound_floor = found.best_objective_bound  # progress never shows it fall
     status = _run(built, solver, callback)
     if status == cp_model.OPTIMAL:
         return solver, int(status), solver.best_objective_bound
