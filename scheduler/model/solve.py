@@ -298,7 +298,8 @@ def _prove(
     """Phase two's last stretch: one worker with the full linear relaxation (CP-SAT's
     ``max_lp``), hinted with the best schedule so far. Interleaved, that worker starves the
     neighbourhood searches; alone, its cuts and LP-guided dives raise the bound and often
-    find a better schedule too. Sample clinic, 60 s: bound 108 → 172.
+    find a better schedule too. Sample clinic (`make run`, 60 s): bound 108 → 175, gap
+    50.7 % → 21.5 %.
 
     Returns the solver holding the better schedule, its status (``OPTIMAL`` when the proof
     closed) and the better of the two bounds."""
