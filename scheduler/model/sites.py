@@ -37,8 +37,8 @@ Progress = Callable[[ProgressEvent], None]
 #: Share of the time limit kept back from the sites' solves (extraction after each).
 MARGIN = 0.03
 #: Share of the time limit for the whole clinic's bound on placements (ladder XL-tight,
-#: 300 s: at most 1,412 placeable, 1,161 placed; with 5 % many sites ran out of time and
-#: counted all their patients).
+#: 300 s: at most 1,412 placeable, 1,161 placed). A site whose relaxation runs out of
+#: time counts all its patients, so too small a share gives a useless bound.
 JOINT_SHARE = 0.1
 SolveOne = Callable[..., Schedule]
 
