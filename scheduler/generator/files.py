@@ -1,0 +1,26 @@
+"""Writing generated clinics to disk: a workbook or CSV folder, and the shipped sample data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scheduler.domain import Clinic
+from scheduler.generator.clinic import sample_clinic
+
+
+def write_clinic(clinic: Clinic, out: Path) -> None:
+    """Write ``clinic`` as a workbook when ``out`` ends in .xlsx, else as a CSV folder."""
+    from scheduler.workbook import write_csv_folder, write_workbook
+
+    if out.suffix.lower() == ".xlsx":
+        write_workbook(clinic, out)
+    else:
+        write_csv_folder(clinic, out)
+
+
+def write_sample_data(data_dir: Path) -> None:
+    """Write the sample clinic as ``sample_clinic.xlsx`` and its CSV twin ``sample_clinic/``."""
+    clinic = sample_clinic()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    write_clinic(clinic, data_dir / "sample_clinic.xlsx")
+    write_clinic(clinic, data_dir / "sample_clinic")
