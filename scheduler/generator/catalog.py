@@ -37,20 +37,20 @@ COUNSELOR = ("CADC", "LCADC")
 ALL_CREDENTIALS = frozenset(LICENSED + COUNSELOR)
 
 
-def _hm(text: str) -> int:
+def clock_minutes(text: str) -> int:
     hours, minutes = text.split(":")
     return int(hours) * 60 + int(minutes)
 
 
-def _w(day: Weekday, start: str, end: str) -> Window:
-    return Window(day, _hm(start), _hm(end))
+def make_window(day: Weekday, start: str, end: str) -> Window:
+    return Window(day, clock_minutes(start), clock_minutes(end))
 
 
-def _days(days: Sequence[Weekday], start: str, end: str) -> tuple[Window, ...]:
-    return tuple(_w(d, start, end) for d in days)
+def day_windows(days: Sequence[Weekday], start: str, end: str) -> tuple[Window, ...]:
+    return tuple(make_window(d, start, end) for d in days)
 
 
-def _weighted(rng: random.Random, table: Sequence[tuple[str, int]]) -> str:
+def weighted_choice(rng: random.Random, table: Sequence[tuple[str, int]]) -> str:
     return rng.choices([k for k, _ in table], weights=[w for _, w in table])[0]
 
 
@@ -75,17 +75,22 @@ SLOT_STARTS: tuple[tuple[tuple[Weekday, ...], tuple[str, ...]], ...] = (
 SLOT_MINUTES = 60
 
 
-def _site_blocks(site: str, prefix: str) -> list[Block]:
+def site_blocks(site: str, prefix: str) -> list[Block]:
     out: list[Block] = []
     for label, days, start, end in GROUP_BLOCKS:
         for day in days:
             out.append(
-                Block(f"{prefix}{day.name}-{label}", site, BlockKind.GROUP, _w(day, start, end))
+                Block(
+                    f"{prefix}{day.name}-{label}",
+                    site,
+                    BlockKind.GROUP,
+                    make_window(day, start, end),
+                )
             )
     for days, starts in SLOT_STARTS:
         for day in days:
             for start in starts:
-                begin = _hm(start)
+                begin = clock_minutes(start)
                 window = Window(day, begin, begin + SLOT_MINUTES)
                 ident = f"{prefix}{day.name}-{start.replace(':', '')}"
                 out.append(Block(ident, site, BlockKind.SLOT, window))
@@ -211,7 +216,7 @@ def curriculum() -> tuple[CurriculumItem, ...]:
     )
 
 
-def _group_sessions_needed(track: Track) -> int:
+def group_sessions_needed(track: Track) -> int:
     types = {st.id: st for st in session_types()}
     return sum(
         item.per_week
@@ -243,7 +248,7 @@ SITE_NAMES = (
 )  # fmt: skip
 
 
-def _name(rng: random.Random, used: set[str]) -> str:
+def invent_name(rng: random.Random, used: set[str]) -> str:
     """A fresh invented name: a few tries at first + last, then a middle initial too."""
     for attempt in range(40):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)

@@ -24,13 +24,13 @@ from scheduler.domain import (
 from scheduler.generator.catalog import (
     LICENSED,
     SITE_NAMES,
-    _site_blocks,
-    _weighted,
     curriculum,
     session_types,
+    site_blocks,
+    weighted_choice,
 )
-from scheduler.generator.patients import _Draft, _draft_patients, _free
-from scheduler.generator.staff import SHIFT_WEIGHTS, SHIFTS, TEMPLATE, _therapist
+from scheduler.generator.patients import PatientDraft, draft_patients, is_free
+from scheduler.generator.staff import SHIFT_WEIGHTS, SHIFTS, TEMPLATE, draft_therapist
 
 DEFAULT_WEEK_START = date(2026, 12, 7)  # a Monday
 MIN_PATIENTS_PER_SITE = 10
@@ -120,7 +120,7 @@ def generate_clinic(
     blocks_by_site: dict[str, list[Block]] = {}
     for sid in site_ids:
         prefix = "" if sites == 1 else f"{sid}-"
-        blocks_by_site[sid] = _site_blocks(sid, prefix)
+        blocks_by_site[sid] = site_blocks(sid, prefix)
 
     # Family slots and the days a licensed therapist works them, from the fixed template.
     licensed_shifts = [SHIFTS[label] for label, creds in TEMPLATE if creds == LICENSED]
@@ -134,9 +134,9 @@ def generate_clinic(
         ]
 
     used_names: set[str] = set()  # nobody shares a name, staff included
-    drafts: list[_Draft] = []
+    drafts: list[PatientDraft] = []
     for sid, count in zip(site_ids, site_patients, strict=True):
-        drafts += _draft_patients(
+        drafts += draft_patients(
             patient_rng,
             used_names,
             sid,
@@ -162,14 +162,16 @@ def generate_clinic(
             ident = f"T{len(staff) + 1:0{width}d}"
             if k < len(TEMPLATE):
                 label, creds = TEMPLATE[k]
-                staff.append(_therapist(staff_rng, used_names, ident, [sid], SHIFTS[label], creds))
+                staff.append(
+                    draft_therapist(staff_rng, used_names, ident, [sid], SHIFTS[label], creds)
+                )
                 home[ident] = sid
                 continue
-            shift = SHIFTS[_weighted(staff_rng, SHIFT_WEIGHTS)]
+            shift = SHIFTS[weighted_choice(staff_rng, SHIFT_WEIGHTS)]
             works = [sid]
             if sites > 1 and staff_rng.random() < 0.1:  # a floater covering a second site
                 works.append(site_ids[(s_index + 1) % sites])
-            staff.append(_therapist(staff_rng, used_names, ident, works, shift, None))
+            staff.append(draft_therapist(staff_rng, used_names, ident, works, shift, None))
             home[ident] = sid
 
     staff = _cover_caseloads(staff, home, site_ids, site_patients)
@@ -275,7 +277,7 @@ def _cover_caseloads(
 
 
 def _assign_primaries(
-    drafts: Sequence[_Draft],
+    drafts: Sequence[PatientDraft],
     ids: Sequence[str],
     staff: Sequence[Therapist],
     home: dict[str, str],
@@ -304,7 +306,7 @@ def _assign_primaries(
         first_day = max(0, (d.admission - week_start).days)
         counts = {t.id: 0 for t in staff if home[t.id] == d.site}
         for b, available in slot_staff[d.site]:
-            if b.weekday >= first_day and _free(d.commitments, b.window, buffer_min):
+            if b.weekday >= first_day and is_free(d.commitments, b.window, buffer_min):
                 for tid in available:
                     counts[tid] += 1
         common[pid] = counts

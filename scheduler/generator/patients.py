@@ -30,17 +30,17 @@ from scheduler.generator.catalog import (
     TUE,
     WED,
     WEEKDAYS,
-    _days,
-    _group_sessions_needed,
-    _hm,
-    _name,
-    _w,
-    _weighted,
+    clock_minutes,
+    day_windows,
+    group_sessions_needed,
+    invent_name,
+    make_window,
+    weighted_choice,
 )
 
 
 @dataclass(frozen=True)
-class _Draft:
+class PatientDraft:
     """A patient before IDs and a primary therapist are assigned."""
 
     site: str
@@ -61,7 +61,7 @@ class _Draft:
 def _commit(
     kind: CommitmentKind, days: Sequence[Weekday], start: str, end: str
 ) -> list[Commitment]:
-    return [Commitment(kind, _w(d, start, end)) for d in days]
+    return [Commitment(kind, make_window(d, start, end)) for d in days]
 
 
 def _clock(minute: int) -> str:
@@ -85,7 +85,7 @@ def _adult_commitments(rng: random.Random, profile: str) -> list[Commitment]:
     out: list[Commitment] = []
     if profile == "day_job":
         start = rng.choice((420, 450, 480, 480, 510, 540))
-        end = min(start + rng.choice((480, 510)), _hm("17:30"))
+        end = min(start + rng.choice((480, 510)), clock_minutes("17:30"))
         out += _commit(work, WEEKDAYS, _clock(start), _clock(end))
         if rng.random() < 0.12:  # retail or weekend shift
             out += _commit(work, (SAT,), "09:00", "13:00")
@@ -121,7 +121,7 @@ def _adolescent_commitments(rng: random.Random) -> list[Commitment]:
     return out
 
 
-def _free(commitments: Sequence[Commitment], window: Window, buffer_min: int) -> bool:
+def is_free(commitments: Sequence[Commitment], window: Window, buffer_min: int) -> bool:
     return not any(c.window.overlaps(window, gap=buffer_min) for c in commitments)
 
 
@@ -135,7 +135,7 @@ def _reachable_days(
             for b in blocks
             if b.kind is BlockKind.GROUP
             and b.weekday in days
-            and _free(commitments, b.window, buffer_min)
+            and is_free(commitments, b.window, buffer_min)
         }
     )
 
@@ -206,19 +206,21 @@ def _family(
     mid-week admission) on."""
     if rng.random() >= (0.7 if track is Track.ADOLESCENT else 0.25):
         return FamilyCadence.NONE, ()
-    cadence = FamilyCadence(_weighted(rng, (("weekly", 40), ("biweekly", 35), ("monthly", 25))))
+    cadence = FamilyCadence(
+        weighted_choice(rng, (("weekly", 40), ("biweekly", 35), ("monthly", 25)))
+    )
     evenings = sorted(rng.sample(WEEKDAYS, rng.randint(2, 4)))
-    windows = list(_days(evenings, "17:00", "21:00"))
+    windows = list(day_windows(evenings, "17:00", "21:00"))
     if rng.random() < 0.5:
-        windows.append(_w(SAT, "09:00", "14:00"))
+        windows.append(make_window(SAT, "09:00", "14:00"))
     candidates = (
         windows,
-        [*windows, _w(SAT, "09:00", "14:00")],
-        [*_days(WEEKDAYS, "17:00", "21:00"), _w(SAT, "09:00", "14:00")],
+        [*windows, make_window(SAT, "09:00", "14:00")],
+        [*day_windows(WEEKDAYS, "17:00", "21:00"), make_window(SAT, "09:00", "14:00")],
     )
     for option in candidates:
         if any(
-            covered(option, b.window) and _free(commitments, b.window, buffer_min)
+            covered(option, b.window) and is_free(commitments, b.window, buffer_min)
             for b in fam_blocks
             if b.weekday >= first_day
         ):
@@ -226,7 +228,7 @@ def _family(
     return FamilyCadence.NONE, ()
 
 
-def _draft_patients(
+def draft_patients(
     rng: random.Random,
     used_names: set[str],
     site: str,
@@ -235,21 +237,21 @@ def _draft_patients(
     fam_blocks: Sequence[Block],
     week_start: date,
     buffer_min: int,
-) -> list[_Draft]:
+) -> list[PatientDraft]:
     # Adolescents need at least two of them for a group; a site gets none or at least 3.
     teens = round(0.15 * count)
     if 0 < teens < 3:
         teens = 3 if count >= 15 else 0
     tracks = [Track.ADOLESCENT] * teens + [Track.ADULT] * (count - teens)
     rng.shuffle(tracks)
-    out: list[_Draft] = []
+    out: list[PatientDraft] = []
     for track in tracks:
-        needed = _group_sessions_needed(track)
+        needed = group_sessions_needed(track)
         if track is Track.ADOLESCENT:
             profile = "school"
             commitments = _adolescent_commitments(rng)
         else:
-            profile = _weighted(rng, ADULT_PROFILES)
+            profile = weighted_choice(rng, ADULT_PROFILES)
             commitments = _adult_commitments(rng, profile)
         all_days = set(WEEKDAYS) | {SAT}
         # Everyone keeps at least one spare reachable group day beyond the curriculum; drop
@@ -261,13 +263,13 @@ def _draft_patients(
         if _reachable_days(commitments, blocks, buffer_min, all_days) <= needed:
             commitments = []
         admission, discharge = _dates(rng, week_start, commitments, blocks, buffer_min, needed)
-        sex = Sex(_weighted(rng, (("female", 45), ("male", 52), ("other", 3))))
+        sex = Sex(weighted_choice(rng, (("female", 45), ("male", 52), ("other", 3))))
         first_day = max(0, (admission - week_start).days)
         cadence, fam_windows = _family(rng, track, commitments, fam_blocks, buffer_min, first_day)
         out.append(
-            _Draft(
+            PatientDraft(
                 site=site,
-                name=_name(rng, used_names),
+                name=invent_name(rng, used_names),
                 track=track,
                 sex=sex,
                 phase=_phase(rng, admission, week_start),

@@ -17,8 +17,8 @@ from scheduler.generator.catalog import (
     TUE,
     WED,
     WEEKDAYS,
-    _days,
-    _name,
+    day_windows,
+    invent_name,
 )
 
 
@@ -30,20 +30,20 @@ class _Shift:
 
 
 SHIFTS: dict[str, _Shift] = {
-    "day": _Shift("day", _days(WEEKDAYS, "08:00", "17:00"), False),
-    "evening": _Shift("evening", _days(WEEKDAYS, "12:00", "21:00"), False),
+    "day": _Shift("day", day_windows(WEEKDAYS, "08:00", "17:00"), False),
+    "evening": _Shift("evening", day_windows(WEEKDAYS, "12:00", "21:00"), False),
     "evening_sat": _Shift(
         "evening_sat",
-        _days((TUE, WED, THU, FRI), "12:00", "21:00") + _days((SAT,), "08:00", "15:00"),
+        day_windows((TUE, WED, THU, FRI), "12:00", "21:00") + day_windows((SAT,), "08:00", "15:00"),
         False,
     ),
     "day_sat": _Shift(
         "day_sat",
-        _days((MON, TUE, WED, THU), "08:00", "17:00") + _days((SAT,), "08:00", "15:00"),
+        day_windows((MON, TUE, WED, THU), "08:00", "17:00") + day_windows((SAT,), "08:00", "15:00"),
         False,
     ),
-    "pt_evening": _Shift("pt_evening", _days((MON, WED, THU), "15:00", "21:00"), True),
-    "pt_day": _Shift("pt_day", _days((TUE, THU, FRI), "08:00", "16:00"), True),
+    "pt_evening": _Shift("pt_evening", day_windows((MON, WED, THU), "15:00", "21:00"), True),
+    "pt_day": _Shift("pt_day", day_windows((TUE, THU, FRI), "08:00", "16:00"), True),
 }
 # Demand is evening-heavy (most patients work days), so are the hires.
 SHIFT_WEIGHTS: tuple[tuple[str, int], ...] = (
@@ -64,7 +64,7 @@ TEMPLATE: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _therapist(
+def draft_therapist(
     rng: random.Random,
     used_names: set[str],
     ident: str,
@@ -90,7 +90,7 @@ def _therapist(
         week, day, cap = 40.0, 9.0, rng.randint(18, 24)
     return Therapist(
         id=ident,
-        name=_name(rng, used_names),
+        name=invent_name(rng, used_names),
         credentials=frozenset(sorted(creds)),
         modalities=frozenset(sorted(modalities)),
         max_hours_week=week,
