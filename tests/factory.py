@@ -56,8 +56,15 @@ def block(
     return Block(ident, site, kind, window(day, start, end))
 
 
+def _session_type(ident: str, overrides: dict[str, Any], **defaults: Any) -> SessionType:
+    """``SessionType(ident, **defaults)`` with ``overrides`` replacing any default."""
+    return SessionType(ident, **(defaults | overrides))
+
+
 def group_type(ident: str, kind: SessionKind = SessionKind.GROUP_THERAPY, **kw: Any) -> SessionType:
-    fields: dict[str, Any] = dict(
+    return _session_type(
+        ident,
+        kw,
         name=ident,
         kind=kind,
         block_kind=BlockKind.GROUP,
@@ -66,36 +73,31 @@ def group_type(ident: str, kind: SessionKind = SessionKind.GROUP_THERAPY, **kw: 
         max_size=12,
         credentials=COUNSELORS,
     )
-    fields.update(kw)
-    return SessionType(ident, **fields)
+
+
+def _one_to_one_type(
+    ident: str, name: str, kind: SessionKind, credentials: frozenset[str], kw: dict[str, Any]
+) -> SessionType:
+    """An hour in a short slot for one patient: the shape of individual and family sessions."""
+    return _session_type(
+        ident,
+        kw,
+        name=name,
+        kind=kind,
+        block_kind=BlockKind.SLOT,
+        duration_min=60,
+        min_size=1,
+        max_size=1,
+        credentials=credentials,
+    )
 
 
 def individual_type(ident: str = "IND", **kw: Any) -> SessionType:
-    fields: dict[str, Any] = dict(
-        name="Individual counseling",
-        kind=SessionKind.INDIVIDUAL,
-        block_kind=BlockKind.SLOT,
-        duration_min=60,
-        min_size=1,
-        max_size=1,
-        credentials=COUNSELORS,
-    )
-    fields.update(kw)
-    return SessionType(ident, **fields)
+    return _one_to_one_type(ident, "Individual counseling", SessionKind.INDIVIDUAL, COUNSELORS, kw)
 
 
 def family_type(ident: str = "FAM", **kw: Any) -> SessionType:
-    fields: dict[str, Any] = dict(
-        name="Family therapy",
-        kind=SessionKind.FAMILY,
-        block_kind=BlockKind.SLOT,
-        duration_min=60,
-        min_size=1,
-        max_size=1,
-        credentials=LICENSED,
-    )
-    fields.update(kw)
-    return SessionType(ident, **fields)
+    return _one_to_one_type(ident, "Family therapy", SessionKind.FAMILY, LICENSED, kw)
 
 
 def therapist(

@@ -22,6 +22,12 @@ def tiny_xlsx(tmp_path: Path) -> Path:
     return path
 
 
+def solve(clinic: Path, out: Path, *extra: str) -> int:
+    """``iop-scheduler solve`` quietly, on one worker with a 10-second limit."""
+    args = ["solve", str(clinic), "--out", str(out), "--time-limit", "10", "--workers", "1"]
+    return main([*args, "--quiet", *extra])
+
+
 def test_validate_clean_input_prints_summary(
     tiny_xlsx: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -61,20 +67,7 @@ def test_template_reads_back(tmp_path: Path) -> None:
 
 def test_solve_publishes_checked_schedule(tiny_xlsx: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    status = main(
-        [
-            "solve",
-            str(tiny_xlsx),
-            "--out",
-            str(out),
-            "--time-limit",
-            "10",
-            "--workers",
-            "1",
-            "--quiet",
-        ]
-    )
-    assert status == EXIT_OK
+    assert solve(tiny_xlsx, out) == EXIT_OK
     data = json.loads((out / "schedule.json").read_text())
     assert data
     for name in ("schedule.xlsx", "timetable.html", "schedule.json"):
@@ -94,22 +87,7 @@ def test_solve_bad_input_writes_nothing(tmp_path: Path) -> None:
 
 def test_export_rewrites_from_saved_schedule(tiny_xlsx: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert (
-        main(
-            [
-                "solve",
-                str(tiny_xlsx),
-                "--out",
-                str(out),
-                "--time-limit",
-                "10",
-                "--workers",
-                "1",
-                "--quiet",
-            ]
-        )
-        == EXIT_OK
-    )
+    assert solve(tiny_xlsx, out) == EXIT_OK
     again = tmp_path / "again"
     assert main(["export", str(out / "schedule.json"), "--out", str(again)]) == EXIT_OK
     assert (again / "schedule.xlsx").exists()
@@ -117,8 +95,7 @@ def test_export_rewrites_from_saved_schedule(tiny_xlsx: Path, tmp_path: Path) ->
 
 def test_export_refuses_a_schedule_that_breaks_a_rule(tiny_xlsx: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    args = ["solve", str(tiny_xlsx), "--out", str(out), "--time-limit", "10", "--workers", "1"]
-    assert main([*args, "--quiet"]) == EXIT_OK
+    assert solve(tiny_xlsx, out) == EXIT_OK
     saved = out / "schedule.json"
     data = json.loads(saved.read_text())
     group = next(s for s in data["sessions"] if len(s["patients"]) > 1)
@@ -145,10 +122,7 @@ def test_solve_goes_ahead_past_planning_warnings(
     write_workbook(replace(clinic, patients=(*clinic.patients, night_shift)), path)
     assert main(["validate", str(path)]) == EXIT_INPUT
     out = tmp_path / "out"
-    status = main(
-        ["solve", str(path), "--out", str(out), "--time-limit", "10", "--workers", "1", "--quiet"]
-    )
-    assert status == EXIT_OK
+    assert solve(path, out) == EXIT_OK
     captured = capsys.readouterr()
     assert "warning" in captured.err and "P9" in captured.out
     data = json.loads((out / "schedule.json").read_text())
@@ -181,8 +155,7 @@ def test_sign_in_sheets_show_names_or_codes(
     import openpyxl
 
     out = tmp_path / shows
-    args = ["solve", str(tiny_xlsx), "--out", str(out), "--time-limit", "10", "--workers", "1"]
-    assert main([*args, "--quiet", "--sign-in", shows]) == EXIT_OK
+    assert solve(tiny_xlsx, out, "--sign-in", shows) == EXIT_OK
     sheet = openpyxl.load_workbook(out / "schedule.xlsx")["Sign-in"]
     cells = {c.value for row in sheet.iter_rows() for c in row}
     assert expected in cells

@@ -87,6 +87,19 @@ def gt_clinic(n: int = 3, **kw: object) -> Clinic:
     return tiny_clinic(n, **tables)
 
 
+def adults_and_adolescents(**kw: object) -> Clinic:
+    """gt_clinic with GT three times a week for both tracks: adults A1, A2 and adolescents
+    Y1, Y2, who may not share a group (S1)."""
+    pats = (
+        patient("A1"),
+        patient("A2"),
+        patient("Y1", track=Track.ADOLESCENT),
+        patient("Y2", track=Track.ADOLESCENT),
+    )
+    curriculum = (*GT_ONLY, CurriculumItem(Track.ADOLESCENT, "GT", 3))
+    return gt_clinic(len(pats), curriculum=curriculum, patients=pats, **kw)
+
+
 # ---------------------------------------------------------------------------- basics
 
 
@@ -178,32 +191,13 @@ def test_p2_no_session_after_discharge() -> None:
 
 def test_t1_therapist_never_leads_two_groups_at_once() -> None:
     # Adults and adolescents meet apart (S1); one therapist can lead only one of them.
-    curriculum = (*GT_ONLY, CurriculumItem(Track.ADOLESCENT, "GT", 3))
-    pats = (
-        patient("A1"),
-        patient("A2"),
-        patient("Y1", track=Track.ADOLESCENT),
-        patient("Y2", track=Track.ADOLESCENT),
-    )
-    clinic = gt_clinic(
-        curriculum=curriculum,
-        patients=pats,
-        therapists=(therapist("T1"),),
-        rooms=(room("R1"), room("R2")),
-    )
+    clinic = adults_and_adolescents(therapists=(therapist("T1"),), rooms=(room("R1"), room("R2")))
     s = binds("T1", clinic)
     assert len(placed(s)) == 2
 
 
 def test_t1_room_hosts_one_group_at_a_time() -> None:
-    curriculum = (*GT_ONLY, CurriculumItem(Track.ADOLESCENT, "GT", 3))
-    pats = (
-        patient("A1"),
-        patient("A2"),
-        patient("Y1", track=Track.ADOLESCENT),
-        patient("Y2", track=Track.ADOLESCENT),
-    )
-    s = binds("T1", gt_clinic(curriculum=curriculum, patients=pats, rooms=(room("R1"),)))
+    s = binds("T1", adults_and_adolescents(rooms=(room("R1"),)))
     assert len(placed(s)) == 2
 
 
@@ -475,20 +469,8 @@ def test_w6_single_sessions_hold_one_patient() -> None:
 
 
 def test_s1_adolescents_kept_apart_though_one_group_would_be_cheaper() -> None:
-    curriculum = (*GT_ONLY, CurriculumItem(Track.ADOLESCENT, "GT", 3))
     settings = replace(tiny_clinic().settings, min_days_adolescent=3)
-    pats = (
-        patient("A1"),
-        patient("A2"),
-        patient("Y1", track=Track.ADOLESCENT),
-        patient("Y2", track=Track.ADOLESCENT),
-    )
-    s = binds(
-        "S1",
-        gt_clinic(
-            curriculum=curriculum, settings=settings, patients=pats, rooms=(room("R1"), room("R2"))
-        ),
-    )
+    s = binds("S1", adults_and_adolescents(settings=settings, rooms=(room("R1"), room("R2"))))
     assert len(placed(s)) == 4 and len(s.sessions) == 6
 
 

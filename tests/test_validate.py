@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from factory import WEEK, room, tiny_clinic
-from openpyxl import load_workbook
+from sheets import add_row, set_cell, settings_row, where
 
 from scheduler.domain import Closure, Problem, Site
 from scheduler.validate import (
@@ -22,38 +22,11 @@ from scheduler.validate import (
 from scheduler.workbook import read_clinic_located, write_csv_folder, write_workbook
 from scheduler.workbook_errors import LocatedProblem
 
-Where = tuple[str, int | None, str | None]
-
-
-def set_cell(path: Path, sheet: str, row: int, column: str, value: object) -> None:
-    book = load_workbook(path)
-    ws = book[sheet]
-    header = [c.value for c in ws[1]]
-    ws.cell(row=row, column=header.index(column) + 1).value = value
-    book.save(path)
-
-
-def add_row(path: Path, sheet: str, values: dict[str, str]) -> None:
-    book = load_workbook(path)
-    ws = book[sheet]
-    header = [c.value for c in ws[1]]
-    ws.append([values.get(str(h), "") for h in header])
-    book.save(path)
-
-
-def settings_row(path: Path, setting: str) -> int:
-    ws = load_workbook(path)["Clinic"]
-    return next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == setting)
-
 
 def problems(path: Path) -> list[LocatedProblem]:
     clinic, found = validate_path(path)
     assert clinic is not None, format_problems(found)
     return found
-
-
-def where(found: list[LocatedProblem]) -> set[Where]:
-    return {(p.sheet, p.row, p.column) for p in found}
 
 
 @pytest.fixture

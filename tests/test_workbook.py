@@ -13,6 +13,7 @@ from factory import WEEK, family_type, room, tiny_clinic, window
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from sheets import set_cell, settings_row, where
 
 from scheduler.domain import (
     Clinic,
@@ -92,24 +93,6 @@ def problems_of(path: Path) -> list[LocatedProblem]:
         read_clinic(path)
     assert err.value.problems
     return err.value.problems
-
-
-def where(problems: list[LocatedProblem]) -> set[tuple[str, int | None, str | None]]:
-    return {(p.sheet, p.row, p.column) for p in problems}
-
-
-def set_cell(path: Path, sheet: str, row: int, column: str, value: object) -> None:
-    """Edit one cell of a written workbook, found by its header name."""
-    book = load_workbook(path)
-    ws = book[sheet]
-    header = [c.value for c in ws[1]]
-    ws.cell(row=row, column=header.index(column) + 1).value = value
-    book.save(path)
-
-
-def settings_row(path: Path, setting: str) -> int:
-    ws = load_workbook(path)["Clinic"]
-    return next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == setting)
 
 
 @pytest.fixture
