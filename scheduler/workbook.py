@@ -110,6 +110,7 @@ def _read_xlsx(path: Path) -> tuple[dict[str, RawTable], list[LocatedProblem]]:
     try:
         by_name = {name.strip().lower(): name for name in book.sheetnames}
         raw: dict[str, RawTable] = {}
+        values: dict[str, tuple[str, list[tuple[object, ...]]]] = {}
         problems = []
         for table in TABLES:
             name = by_name.get(table.sheet.lower())
@@ -119,10 +120,49 @@ def _read_xlsx(path: Path) -> tuple[dict[str, RawTable], list[LocatedProblem]]:
             sheet = book[name]
             # Some writers store a wrong sheet size; read what is there, not what it says.
             sheet.reset_dimensions()
-            raw[table.sheet] = _raw_table(list(sheet.iter_rows(values_only=True)))
-        return raw, problems
+            rows: list[tuple[object, ...]] = list(sheet.iter_rows(values_only=True))
+            values[table.sheet] = (name, rows)
+            raw[table.sheet] = _raw_table(rows)
     finally:
         book.close()
+    return raw, problems + _formulas_without_results(path, values)
+
+
+def _formulas_without_results(
+    path: Path, values: dict[str, tuple[str, list[tuple[object, ...]]]]
+) -> list[LocatedProblem]:
+    """Formula cells whose result was never saved. Excel stores each formula's last result
+    and that is what is read; a workbook written by a script (or saved by a program that
+    does not calculate) holds only the formula, which would otherwise read as an empty
+    cell and silently become a default. ``values``: for each table, its sheet's name in the
+    workbook and the rows as already read."""
+    book = load_workbook(path, read_only=True, data_only=False)
+    problems = []
+    try:
+        for table, (name, rows) in values.items():
+            sheet = book[name]
+            sheet.reset_dimensions()
+            header = [_normalise(h) for h in rows[0]] if rows else []
+            for r, cells in enumerate(sheet.iter_rows(), start=1):
+                for c, cell in enumerate(cells):
+                    if cell.data_type != "f":
+                        continue
+                    if r <= len(rows) and c < len(rows[r - 1]) and rows[r - 1][c] is not None:
+                        continue  # the saved result is what was read
+                    column = header[c] if c < len(header) and header[c] else None
+                    problems.append(
+                        LocatedProblem(
+                            table,
+                            r,
+                            column or get_column_letter(c + 1),
+                            f"holds the formula {str(cell.value)[:60]} with no saved result",
+                            "type the value itself, or open the workbook in Excel and save "
+                            "it so the formula's result is stored",
+                        )
+                    )
+    finally:
+        book.close()
+    return problems
 
 
 def _read_csv_folder(folder: Path) -> tuple[dict[str, RawTable], list[LocatedProblem]]:
@@ -192,7 +232,10 @@ def read_clinic_located(path: Path) -> tuple[Clinic | None, Locator, list[Locate
         if not raw and problems:
             return None, Locator(), problems
     clinic, locator, found = rows_to_clinic(raw)
-    problems = problems + found
+    # A cell already reported (a formula without its result) is not reported again as
+    # the empty cell it reads as.
+    seen = {(p.sheet, p.row, p.column) for p in problems if p.row is not None}
+    problems = problems + [p for p in found if (p.sheet, p.row, p.column) not in seen]
     return (None if problems else clinic), locator, problems
 
 

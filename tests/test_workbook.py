@@ -199,6 +199,20 @@ def test_bad_date_is_located_and_explained(book: Path) -> None:
     )
 
 
+def test_a_formula_without_a_saved_result_is_located(book: Path) -> None:
+    # openpyxl, like any script, writes a formula without its result: read as values the
+    # cell is empty, and an optional column would silently take its default.
+    set_cell(book, "Rooms", 2, "capacity", "=10+2")
+    set_cell(book, "Patients", 3, "telehealth_ok", '=IF(TRUE,"yes","no")')
+    found = problems_of(book)
+    assert where(found) == {("Rooms", 2, "capacity"), ("Patients", 3, "telehealth_ok")}
+    assert str(found[0]) == (
+        "Rooms row 2, column capacity: holds the formula =10+2 with no saved result — type "
+        "the value itself, or open the workbook in Excel and save it so the formula's result "
+        "is stored"
+    )
+
+
 def test_two_bad_values_in_one_column_are_both_reported(book: Path) -> None:
     set_cell(book, "Patients", 2, "discharge", "soon")
     set_cell(book, "Patients", 4, "discharge", "2026/12/31")
