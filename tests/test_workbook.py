@@ -594,3 +594,21 @@ def test_each_sheet_is_read_once(book: Path, monkeypatch) -> None:
     monkeypatch.setattr(wx.WorkSheetParser, "parse", counted)
     assert where(problems_of(book)) == {("Rooms", 2, "capacity")}
     assert len(reads) == len(TABLES)
+
+
+def test_inline_texts_read_as_openpyxl_reads_them() -> None:
+    # The fast inline-string path gives Text.content: plain part and runs, no phonetics.
+    import io
+    import xml.etree.ElementTree as ET
+
+    from openpyxl.cell.text import Text
+
+    import scheduler.workbook_xlsx as wx
+
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    xml = (
+        f'<is xmlns="{ns}"><t xml:space="preserve"> Ann </t><r><rPr><b/></rPr><t>a</t></r>'
+        "<rPh sb='0' eb='1'><t>x</t></rPh></is>"
+    )
+    inline = ET.parse(io.StringIO(xml)).getroot()
+    assert wx._inline_text(inline) == Text.from_tree(inline).content == " Ann a"
