@@ -66,10 +66,11 @@ class ForeignFilesError(PublishError):
     def __init__(self, out_dir: Path, paths: list[Path]) -> None:
         shown = ", ".join(str(p) for p in paths[:10])
         more = f" and {len(paths) - 10} more" if len(paths) > 10 else ""
+        one = len(paths) == 1
         super().__init__(
-            f"{shown}{more} {'was' if len(paths) == 1 else 'were'} not written by the "
-            f"scheduler, and a publish replaces the folders in {out_dir} whole; move "
-            "them somewhere else and publish again (nothing was written)"
+            f"{shown}{more} {'was' if one else 'were'} not written by the scheduler, and a "
+            f"publish replaces the folders in {out_dir} whole; move {'it' if one else 'them'} "
+            "somewhere else and publish again"
         )
         self.paths = paths
 
@@ -350,7 +351,7 @@ def _exclusive(out_dir: Path) -> Iterator[None]:
         except BlockingIOError:
             raise PublishBusyError(
                 f"another publish into {out_dir} is running; wait for it to finish and "
-                "publish again (nothing was written)"
+                "publish again"
             ) from None
         yield
     finally:

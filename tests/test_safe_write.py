@@ -208,7 +208,7 @@ def test_publish_reports_a_user_file_as_an_export_error(tmp_path: Path) -> None:
     clinic, schedule = sample()
     publish(clinic, schedule, tmp_path, now=NOW)
     (tmp_path / "calendars" / "mine.ics.bak").write_text("x")
-    with pytest.raises(ExportError, match="move them somewhere else"):
+    with pytest.raises(ExportError, match="move it somewhere else"):
         publish(clinic, schedule, tmp_path, now=NOW)
 
 
