@@ -215,7 +215,8 @@ def _foreign_files(out_dir: Path, top_names: set[str]) -> list[Path]:
         for path in _files_under(version):
             rel = path.relative_to(version).as_posix()
             if rel not in listed:
-                found.append(out_dir / rel)
+                # Through out/<name> when it is where the user put it, else where it is.
+                found.append(out_dir / rel if number == last else path)
     # The old layout: a real folder among the outputs held the feeds and nothing else.
     for name in sorted(top_names):
         folder = out_dir / name
