@@ -22,7 +22,7 @@ published ones (``out/calendars/notes.txt``) are never deleted: the publish refu
 names them.
 
 An output folder written before versions existed (real files and a real ``calendars/``)
-is first adopted as a version of its own, by hard links, so its files stay visible until the
+is first copied into a version of its own and linked, so its files stay visible until the
 switch. Turning the real ``calendars/`` into a link takes two renames; a run killed between
 them leaves ``out/calendars`` missing until the next run puts it back (once per folder).
 """
@@ -271,9 +271,9 @@ def _stage(out_dir: Path, files: Mapping[PurePosixPath, bytes]) -> Path:
             _write_new(target, data)
         listed = "".join(f"{rel.as_posix()}\n" for rel in sorted(files))
         _write_new(staging / MANIFEST, listed.encode("utf-8"))
-    except Exception:
-        # A failure we live through (disk full) cleans up now; a killed run is cleaned up
-        # by the next one.
+    except BaseException:
+        # A failure we live through (disk full, Ctrl-C) cleans up now; a killed run is
+        # cleaned up by the next one.
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return staging
