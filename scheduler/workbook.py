@@ -418,7 +418,8 @@ def _instructions(book: Workbook) -> None:
         ["Clinic workbook for the scheduler"],
         [f"Template version {TEMPLATE_VERSION}. One sheet per table; the header is row 1."],
         [
-            "Fill one row per record. IDs are short text (no ; or ,). Several values in one "
+            "Fill one row per record. IDs are short text (at most 64 characters, no ; or ,; "
+            "T01 and t01 count as the same ID). Several values in one "
             "cell are separated by ; (for example LCSW;LPC)."
         ],
         [
