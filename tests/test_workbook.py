@@ -649,3 +649,20 @@ def test_a_workbook_with_shared_strings_reads_the_same(book: Path) -> None:
         assert name in z.read("xl/sharedStrings.xml")
     assert not any(name in sheet for sheet in sheets)
     assert read_clinic(book) == full_clinic()
+
+
+def test_a_control_byte_in_a_shared_string_workbook_is_located_by_header(book: Path) -> None:
+    _with_shared_strings(book)
+    reader = load_workbook(book, read_only=True)
+    member = reader["Patients"]._worksheet_path.lstrip("/")  # type: ignore[attr-defined]
+    reader.close()
+    with zipfile.ZipFile(book) as z:
+        contents = {n: z.read(n) for n in z.namelist()}
+    # The patient_id cell of row 3 (column A), now a shared-string index.
+    cell = re.compile(rb'<c r="A3"[^>]*><v>')
+    contents[member] = cell.sub(lambda m: m.group(0) + b"\x01", contents[member], count=1)
+    with zipfile.ZipFile(book, "w") as z:
+        for name, data in contents.items():
+            z.writestr(name, data)
+    (problem,) = problems_of(book)
+    assert (problem.sheet, problem.row, problem.column) == ("Patients", 3, "patient_id")
