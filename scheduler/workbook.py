@@ -50,6 +50,7 @@ from scheduler.workbook_xlsx import (
     cell_at,
     is_encrypted,
     is_ole,
+    shared_string_cells,
     sheet_rows,
 )
 
@@ -166,6 +167,34 @@ def _damaged_sheet(sheet: ReadOnlyWorksheet, table: Table, err: Exception) -> Lo
     )
 
 
+def _broken_shared_text(path: Path, err: ParseError) -> list[LocatedProblem]:
+    """A shared text (one stored once, shown in any number of cells) that is not valid
+    XML: reported at every table cell that shows it, else for the whole workbook."""
+    fix = (
+        "retype this cell's text in Excel (it holds an invisible control character) and "
+        "save the workbook again"
+    )
+    cells: list[tuple[str, int, str]] = []
+    position = getattr(err, "position", None)
+    if position is not None:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                cells = shared_string_cells(archive, *position)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+            cells = []
+    sheets = {table.sheet.lower(): table.sheet for table in TABLES}
+    located = [
+        LocatedProblem(sheets[sheet.strip().lower()], row, column, "cannot be read", fix)
+        for sheet, row, column in cells
+        if sheet.strip().lower() in sheets
+    ]
+    return located or _unreadable(
+        path,
+        f"cannot be read: a text in it holds a control character ({err})",
+        "find the text with an invisible character, retype it in Excel, save and try again",
+    )
+
+
 def _header_of(sheet: ReadOnlyWorksheet) -> list[str]:
     """Row 1 of a sheet whose later rows may be unreadable."""
     shared = sheet._shared_strings  # type: ignore[attr-defined]
@@ -235,12 +264,8 @@ def _read_xlsx(path: Path) -> tuple[dict[str, RawTable], list[LocatedProblem]]:
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
         return {}, _not_a_workbook(path)
     except ParseError as err:
-        # The workbook's shared texts, read before any sheet: not locatable to a cell.
-        return {}, _unreadable(
-            path,
-            f"cannot be read: a text in it holds a control character ({err})",
-            "find the text with an invisible character, retype it in Excel, save and try again",
-        )
+        # The workbook's shared texts are read before any sheet.
+        return {}, _broken_shared_text(path, err)
     try:
         by_name = {name.strip().lower(): name for name in book.sheetnames}
         raw: dict[str, RawTable] = {}

@@ -12,6 +12,7 @@ is missing.
 from __future__ import annotations
 
 import re
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -130,3 +131,46 @@ def cell_at(xml: bytes, line: int, column: int) -> tuple[int, str] | None:
     if last is None:
         return None
     return int(last.group(2)), last.group(1).decode()
+
+
+_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
+_REL = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"')
+_REL_REVERSED = re.compile(rb'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → its XML part, read from the package without openpyxl."""
+    rels_xml = archive.read("xl/_rels/workbook.xml.rels")
+    targets = {rid: target for rid, target in _REL.findall(rels_xml)}
+    targets |= {rid: target for target, rid in _REL_REVERSED.findall(rels_xml)}
+    parts = {}
+    for name, rid in _SHEET.findall(archive.read("xl/workbook.xml")):
+        target = targets.get(rid, b"").decode()
+        parts[name.decode()] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return parts
+
+
+def shared_string_cells(
+    archive: zipfile.ZipFile, line: int, column: int
+) -> list[tuple[str, int, str]]:
+    """The cells (sheet, row, column letters) showing the shared text whose XML holds the
+    given position of ``xl/sharedStrings.xml``: where a broken shared text is seen."""
+    strings = archive.read("xl/sharedStrings.xml")
+    lines = strings.split(b"\n")
+    offset = sum(len(x) + 1 for x in lines[: line - 1]) + column
+    index = len(re.findall(rb"<(?:\w+:)?si\b", strings[: offset + 1])) - 1
+    if index < 0:
+        return []
+    value = re.compile(
+        rb'<(?:\w+:)?c\b(?=[^>]*\bt="s")[^>]*?\br="([A-Z]+)(\d+)"[^>]*>\s*<(?:\w+:)?v>'
+        + str(index).encode()
+        + rb"</"
+    )
+    found = []
+    for sheet, part in _sheet_parts(archive).items():
+        try:
+            xml = archive.read(part)
+        except KeyError:
+            continue
+        found += [(sheet, int(row), col.decode()) for col, row in value.findall(xml)]
+    return found

@@ -14,6 +14,7 @@ from factory import WEEK, family_type, room, tiny_clinic, window
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sheets import set_cell, settings_row, where
 
 from scheduler.domain import (
@@ -47,7 +48,7 @@ from scheduler.workbook_cells import (
     parse_set,
     parse_time,
 )
-from scheduler.workbook_spec import TABLES
+from scheduler.workbook_spec import TABLE_BY_SHEET, TABLES
 
 FORMULA = '=HYPERLINK("http://x","y")'
 
@@ -566,8 +567,27 @@ def test_a_raw_control_byte_in_a_sheet_is_located(book: Path) -> None:
     )
 
 
-def test_a_control_byte_in_the_shared_texts_is_reported(book: Path, monkeypatch) -> None:
-    # Shared texts are read before any sheet, so the cell cannot be named.
+def test_a_control_byte_in_a_shared_text_is_located_at_its_cells(book: Path) -> None:
+    # Shared texts are read before any sheet; the cells showing the broken one are found.
+    _with_shared_strings(book)
+    name = full_clinic().patients[1].name.encode()
+    with zipfile.ZipFile(book) as z:
+        contents = {n: z.read(n) for n in z.namelist()}
+    contents["xl/sharedStrings.xml"] = contents["xl/sharedStrings.xml"].replace(
+        name, name + b"\x01", 1
+    )
+    with zipfile.ZipFile(book, "w") as z:
+        for member, data in contents.items():
+            z.writestr(member, data)
+    letter = get_column_letter(TABLE_BY_SHEET["Patients"].names.index("name") + 1)
+    (problem,) = problems_of(book)
+    assert str(problem) == (
+        f"Patients row 3, column {letter}: cannot be read — retype this cell's text in Excel "
+        "(it holds an invisible control character) and save the workbook again"
+    )
+
+
+def test_a_shared_text_problem_not_found_in_a_cell_is_reported(book: Path, monkeypatch) -> None:
     import xml.etree.ElementTree as ET
 
     import scheduler.workbook as wb
