@@ -96,11 +96,31 @@ def required_sessions(clinic: Clinic, patient: Patient, item: CurriculumItem, we
     return item.per_week * days_in_treatment(clinic, patient, week) // 7
 
 
+def starts_later(clinic: Clinic, patient: Patient) -> bool:
+    """P4: admitted during the horizon too late to owe any session of the curriculum in it
+    (W1, pro rata). Such a patient starts next week and holds no seat now; a family
+    session alone does not bring them in. A patient whose track has no curriculum, or who
+    is discharged before owing anything, is not starting later."""
+    items = [i for i in clinic.curriculum if i.track is patient.track]
+    return (
+        patient.admission > clinic.settings.week_start
+        and bool(items)
+        and not any(
+            required_sessions(clinic, patient, item, week) > 0
+            for week in range(clinic.settings.weeks)
+            for item in items
+        )
+    )
+
+
 def priority_key(clinic: Clinic, patient: Patient) -> tuple[int, dt.date]:
-    """The placement priority (RULES.md P3): continuing patients first, then new
-    admissions, each by admission date, earlier first; a smaller key is a higher priority.
-    Patients with equal keys are equals: neither may be told the other came first."""
-    return (0 if patient.is_continuing(clinic.settings.week_start) else 1, patient.admission)
+    """The placement priority (RULES.md P3): continuing patients first, all equal (each
+    already holds a place, and ranking them would trade two of them for one), then new
+    admissions by admission date, earlier first. A smaller key is a higher priority;
+    patients with equal keys are equals, and neither may be told the other came first."""
+    if patient.is_continuing(clinic.settings.week_start):
+        return (0, dt.date.min)
+    return (1, patient.admission)
 
 
 def priority_label(clinic: Clinic, patient: Patient) -> str:

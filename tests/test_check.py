@@ -163,7 +163,9 @@ def test_two_week_horizon_checks_each_week() -> None:
 def test_rule_ids_are_those_of_rules_md() -> None:
     text = (Path(__file__).parents[1] / "docs" / "RULES.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^- \*\*([A-Z]\d)\b", text, flags=re.MULTILINE))
-    assert documented == set(RULE_IDS) - {STRUCTURE}
+    # P3 (priority) is about what else could have been placed: the probe checks it
+    # (scheduler.probe), not the checker, which judges the schedule as it is.
+    assert documented - {"P3"} == set(RULE_IDS) - {STRUCTURE}
 
 
 def test_assert_valid_raises_with_every_violation() -> None:

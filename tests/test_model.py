@@ -534,7 +534,8 @@ def test_two_week_horizon_schedules_both_weeks() -> None:
 
 def test_w1_pro_rata_in_the_week_of_admission() -> None:
     """Admitted on Wednesday: two of the three groups, no individual session this week.
-    Admitted on Sunday: nothing remains this week, so unplaced with the date as reason."""
+    Admitted on Sunday: nothing remains this week, so the patient starts next week (P4):
+    neither placed nor unplaced, holding no seat."""
     base = tiny_clinic(4)
     ps = list(base.patients)
     ps[0] = replace(ps[0], admission=WEEK + dt.timedelta(days=2))
@@ -544,6 +545,6 @@ def test_w1_pro_rata_in_the_week_of_admission() -> None:
     assert check_schedule(clinic, schedule) == []
     attended = [s for s in schedule.sessions if "P1" in s.patients]
     assert sorted(s.block for s in attended) == ["FRI-EVE", "WED-EVE"]
-    (sunday,) = schedule.unplaced
-    assert sunday.patient == "P2"
-    assert "Admitted Sun 13 Dec" in sunday.reason and "next week" in sunday.reason
+    assert schedule.unplaced == ()
+    assert schedule.starting_later == ("P2",)
+    assert "P2" not in schedule.placed_patients

@@ -12,6 +12,7 @@ RULE_IDS: tuple[str, ...] = (
     STRUCTURE,
     "P1",
     "P2",
+    "P4",
     "T1",
     "T2",
     "T3",

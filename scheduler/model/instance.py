@@ -221,7 +221,12 @@ class Instance:
 
     def _build_patients(self) -> None:
         c = self.clinic
-        plan = [p for p in c.patients if any(in_treatment_week(c, p, w) for w in range(self.weeks))]
+        horizon = [
+            p for p in c.patients if any(in_treatment_week(c, p, w) for w in range(self.weeks))
+        ]
+        # P4: a patient admitted too late to owe any session starts later, takes no seat.
+        plan = [p for p in horizon if not rules.starts_later(c, p)]
+        self.starting_later = [p.id for p in horizon if rules.starts_later(c, p)]
         tiers = self._tiers(plan)
         curriculum = {
             track: [(i.session_type, i.per_week) for i in c.curriculum if i.track is track]
