@@ -38,10 +38,10 @@ from scheduler.rules import (
     can_lead,
     family_slots,
     individual_slots,
-    starts_later,
     patient_can_attend,
     required_sessions,
     session_types_of_kind,
+    starts_later,
 )
 from scheduler.schedule import Schedule, Session, SolveStats, Unplaced, session_window
 

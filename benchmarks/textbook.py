@@ -45,9 +45,9 @@ from scheduler.rules import (
     can_lead,
     family_slots,
     individual_slots,
-    starts_later,
     patient_can_attend,
     required_sessions,
+    starts_later,
 )
 from scheduler.schedule import Schedule, Session, SolveStats, Unplaced, session_window
 
@@ -363,9 +363,7 @@ def textbook_schedule(
         sessions=tuple(sessions),
         unplaced=unplaced,
         stats=stats,
-        starting_later=tuple(
-            p.id for p in c.patients if _in_horizon(c, p) and starts_later(c, p)
-        ),
+        starting_later=tuple(p.id for p in c.patients if _in_horizon(c, p) and starts_later(c, p)),
     )
     return TextbookResult(schedule, name, len(x), build_s, solve_s, cb.events)
 

@@ -11,7 +11,6 @@ from scheduler.model.bound import Bounds, count_bound, relaxation_bounds
 from scheduler.model.constraints import seats_per_leader
 from scheduler.model.instance import Instance
 from scheduler.model.objective import patient_costs
-from scheduler.model.options import Weights
 
 OPTIONS = SolveOptions(time_limit_s=5.0, seed=0, workers=2)
 
