@@ -65,6 +65,8 @@ class SolveOptions:
     workers: int = 2
     weights: Weights = Weights()
     deterministic_time: float | None = None
+    #: The wall-clock ceiling; None for ``time_limit_s`` times :data:`WALL_CEILING`.
+    wall_ceiling_s: float | None = None
     log: bool = False
     #: Solve each site on its own, one after another (see scheduler.model.sites); the
     #: therapists and virtual rooms an earlier site booked are taken out for later sites.
@@ -78,7 +80,7 @@ class SolveOptions:
     @property
     def ceiling_s(self) -> float:
         """The wall-clock safety ceiling of the whole solve."""
-        return self.time_limit_s * WALL_CEILING
+        return self.wall_ceiling_s or self.time_limit_s * WALL_CEILING
 
     def __post_init__(self) -> None:
         if not 0 < self.time_limit_s < float("inf"):
@@ -87,6 +89,8 @@ class SolveOptions:
             raise ValueError("workers must be at least 1")
         if self.deterministic_time is not None and not 0 < self.deterministic_time < float("inf"):
             raise ValueError("deterministic_time must be finite and above 0")
+        if self.wall_ceiling_s is not None and not 0 < self.wall_ceiling_s < float("inf"):
+            raise ValueError("wall_ceiling_s must be finite and above 0")
 
 
 @dataclass(frozen=True)

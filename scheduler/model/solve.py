@@ -433,6 +433,8 @@ def _read_back(
     _hint(built.model, values)
     solver = _solver(options, clock, 10.0)
     solver.parameters.fix_variables_to_their_hinted_value = True
+    # Reading back is not search: it may finish after the ceiling rather than lose the work.
+    solver.parameters.max_time_in_seconds = max(clock.left(), 60.0)
     if _run(built, solver, clock, None) not in _FOUND:
         raise RuntimeError("internal error: the placement's schedule does not satisfy phase two")
     return solver
