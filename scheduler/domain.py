@@ -512,8 +512,10 @@ class Patient:
 class Closure:
     """A dated closure. Blank scope fields widen it: all blank closes every site that day.
 
-    ``block`` narrows it to one block; ``site``, ``room`` or ``therapist`` to one site, one
-    room or one therapist (staff time off).
+    ``block`` narrows it to one block and ``site`` to one site. ``room`` and ``therapist``
+    say *what* is closed: the room, the therapist (staff time off), or — when a row names
+    both — the room and the therapist alike (docs/RULES.md T4). A row naming neither
+    closes the whole block.
     """
 
     date: dt.date
@@ -621,7 +623,12 @@ class Clinic:
         room: str | None = None,
         therapist: str | None = None,
     ) -> bool:
-        """Whether a closure removes this block (for the room or therapist, if given)."""
+        """Whether a closure removes this block for everyone, or for the room or the
+        therapist when given (T4).
+
+        A closure naming a room and a therapist closes both, each on its own: asking for
+        the room alone, or the therapist alone, finds it.
+        """
         day = self.block_date(block, week)
         for c in self.closures:
             if c.date != day:
@@ -630,11 +637,12 @@ class Clinic:
                 continue
             if c.site is not None and c.site != block.site:
                 continue
-            if c.room is not None and c.room != room:
-                continue
-            if c.therapist is not None and c.therapist != therapist:
-                continue
-            return True
+            if c.room is None and c.therapist is None:
+                return True  # the whole block
+            if room is not None and c.room == room:
+                return True
+            if therapist is not None and c.therapist == therapist:
+                return True
         return False
 
 

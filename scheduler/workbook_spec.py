@@ -409,7 +409,7 @@ FAMILY_AVAILABILITY = Table(
 CLOSURES = Table(
     "Closures",
     "Dated closures and time off. Blank scope columns widen the closure: a row with only a "
-    "date closes every site that day.",
+    "date closes every site that day. A row naming a room and a therapist closes both.",
     (
         Column("date", parse_date, example="2026-12-25", help="YYYY-MM-DD", cell="date"),
         _id("site_id", "", "blank: every site", required=False),

@@ -357,6 +357,16 @@ def test_t4_closures(closure: Closure, closed: set[str]) -> None:
     assert len(violations) == len(closed)  # one violation per session
 
 
+def test_t4_closure_naming_room_and_therapist_closes_both() -> None:
+    # OFFICE hosts IND-MON; T2 leads GT-MON in R1: one row closes both.
+    closure = Closure(WEEK, room="OFFICE", therapist="T2", note="training")
+    violations = only(check(tiny_clinic(closures=(closure,)), base_sessions()), "T4")
+    assert {(v.sessions, v.rooms, v.therapists) for v in violations} == {
+        (("IND-MON",), ("OFFICE",), ()),
+        (("GT-MON",), (), ("T2",)),
+    }
+
+
 def test_t5_therapist_not_available() -> None:
     tue_to_sat = (Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI, Weekday.SAT)
     clinic = replace(

@@ -98,3 +98,15 @@ def test_closure_scopes() -> None:
     whole = replace(base, closures=(Closure(WEEK),))
     assert whole.is_closed(monday)
     assert not whole.is_closed(base.block_by_id["WED-EVE"])
+
+
+def test_closure_naming_room_and_therapist_closes_both() -> None:
+    base = tiny_clinic()
+    monday = base.block_by_id["MON-EVE"]
+    clinic = replace(base, closures=(Closure(WEEK, room="R1", therapist="T2"),))
+    assert clinic.is_closed(monday, room="R1")
+    assert clinic.is_closed(monday, therapist="T2")
+    assert not clinic.is_closed(monday)
+    assert not clinic.is_closed(monday, room="OFFICE")
+    assert not clinic.is_closed(monday, therapist="T1")
+    assert not clinic.is_closed(base.block_by_id["WED-EVE"], room="R1")

@@ -38,8 +38,10 @@ from scheduler.domain import (
     FamilyCadence,
     Lock,
     Phase,
+    Room,
     Sex,
     Site,
+    Therapist,
     Track,
     Weekday,
 )
@@ -243,6 +245,28 @@ def test_t4_therapist_day_off() -> None:
     clinic = gt_clinic(blocks=blocks, therapists=(therapist("T1"),), closures=off_monday)
     s = binds("T4", clinic)
     assert "MON-EVE" not in {x.block for x in s.sessions}
+
+
+@pytest.mark.parametrize(
+    ("rooms", "therapists", "closure"),
+    [
+        # The one group room is closed by a row that also names T2.
+        (
+            (room("R1"),),
+            (therapist("T1"), therapist("T2")),
+            Closure(WEEK, room="R1", therapist="T2"),
+        ),
+        # The one therapist is off by a row that also names a spare room.
+        ((room("R1"), room("R2")), (therapist("T1"),), Closure(WEEK, room="R2", therapist="T1")),
+    ],
+)
+def test_t4_closure_naming_room_and_therapist_closes_both(
+    rooms: tuple[Room, ...], therapists: tuple[Therapist, ...], closure: Closure
+) -> None:
+    # Monday is one of only three group days: with it closed, nobody reaches three days.
+    clinic = gt_clinic(rooms=rooms, therapists=therapists, closures=(closure,))
+    s = binds("T4", clinic)
+    assert placed(s) == set()
 
 
 def test_t5_therapist_available_for_the_whole_window() -> None:

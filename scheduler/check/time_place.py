@@ -116,7 +116,8 @@ def check_closures(v: View) -> Iterator[Violation]:
             )
             continue  # a closed block closes its rooms and staff; say it once
         if r.room is not None:
-            room_off = [c for c in closures if c.room == r.room.id and c.therapist is None]
+            # A row naming a room and a therapist closes both (RULES.md T4).
+            room_off = [c for c in closures if c.room == r.room.id]
             if room_off:
                 yield Violation(
                     "T4",
@@ -125,7 +126,7 @@ def check_closures(v: View) -> Iterator[Violation]:
                     rooms=(r.room.id,),
                 )
         for t in r.therapists:
-            off = [c for c in closures if c.therapist == t.id and c.room is None]
+            off = [c for c in closures if c.therapist == t.id]
             if off:
                 yield Violation(
                     "T4",
