@@ -22,17 +22,24 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MINUTES_PER_DAY = 24 * 60
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
+
+# A weekly pattern repeats: Sunday night runs into Monday morning. Comparing two windows
+# on the week clock therefore also tries each shifted by a whole week.
+_WEEK_SHIFTS = (-MINUTES_PER_WEEK, 0, MINUTES_PER_WEEK)
 
 _T = TypeVar("_T")
 
 
 class RecordError(ValueError):
-    """A record field holds a value it cannot hold."""
+    """A record field holds a value it cannot hold; ``fix``, when given, says how to mend
+    it in words a coordinator can act on."""
 
-    def __init__(self, field_name: str, message: str) -> None:
+    def __init__(self, field_name: str, message: str, fix: str | None = None) -> None:
         super().__init__(f"{field_name}: {message}")
         self.field = field_name
         self.message = message
+        self.fix = fix
 
 
 @dataclass(frozen=True)
@@ -162,9 +169,9 @@ class TimePreference(StrEnum):
 # Small shared checks and value types.
 
 
-def _require(condition: bool, field_name: str, message: str) -> None:
+def _require(condition: bool, field_name: str, message: str, fix: str | None = None) -> None:
     if not condition:
-        raise RecordError(field_name, message)
+        raise RecordError(field_name, message, fix)
 
 
 def _require_id(value: str, field_name: str) -> None:
@@ -172,13 +179,22 @@ def _require_id(value: str, field_name: str) -> None:
 
 
 def format_time(minute: int) -> str:
-    """``545`` → ``"09:05"``; ``1440`` → ``"24:00"``."""
+    """``545`` → ``"09:05"``; ``1440`` → ``"24:00"``; past 24:00, the clock time on the next
+    day (``1860`` → ``"07:00"``), as the end of an overnight window is written."""
+    if minute > MINUTES_PER_DAY:
+        minute -= MINUTES_PER_DAY
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 @dataclass(frozen=True, order=True)
 class Window:
-    """A weekly time window: ``weekday`` from ``start`` to ``end`` minutes after midnight."""
+    """A weekly time window: ``weekday`` from ``start`` to ``end`` minutes after midnight.
+
+    An ``end`` past 24:00 is on the next day: a night shift Monday 22:00 to Tuesday 07:00 is
+    ``Window(MON, 1320, 1860)`` — one window, shorter than a day. Windows are compared on
+    the continuous week clock (minutes from Monday 00:00), which wraps: Sunday night runs
+    into Monday morning, because the pattern repeats every week.
+    """
 
     weekday: Weekday
     start: int
@@ -186,38 +202,77 @@ class Window:
 
     def __post_init__(self) -> None:
         _require(0 <= self.start < MINUTES_PER_DAY, "start", "must be a time of day")
-        _require(0 < self.end <= MINUTES_PER_DAY, "end", "must be a time of day up to 24:00")
         _require(self.start < self.end, "end", "must be after start")
+        _require(
+            self.end <= MINUTES_PER_DAY or self.end - self.start < MINUTES_PER_DAY,
+            "end",
+            "must differ from start (an end before the start is on the next day)",
+        )
+
+    @classmethod
+    def clock(cls, weekday: Weekday, start: int, end: int) -> Window:
+        """A window from clock times as written on a sheet: an end at or before the start
+        is on the next day (22:00–07:00 runs overnight)."""
+        if end <= start:
+            end += MINUTES_PER_DAY
+        return cls(weekday, start, end)
 
     @property
     def minutes(self) -> int:
         return self.end - self.start
 
+    @property
+    def overnight(self) -> bool:
+        """Whether the window ends on the next day."""
+        return self.end > MINUTES_PER_DAY
+
+    @property
+    def week_start(self) -> int:
+        """Minutes from Monday 00:00 of the week to the start."""
+        return int(self.weekday) * MINUTES_PER_DAY + self.start
+
+    @property
+    def week_end(self) -> int:
+        """Minutes from Monday 00:00 to the end; past the week's end for Sunday night."""
+        return int(self.weekday) * MINUTES_PER_DAY + self.end
+
     def overlaps(self, other: Window, gap: int = 0) -> bool:
-        """True when the two windows are closer than ``gap`` minutes on the same day."""
-        return (
-            self.weekday == other.weekday
-            and self.start < other.end + gap
-            and other.start < self.end + gap
+        """True when the two windows are closer than ``gap`` minutes on the week clock."""
+        return any(
+            self.week_start < other.week_end + shift + gap
+            and other.week_start + shift < self.week_end + gap
+            for shift in _WEEK_SHIFTS
         )
 
     def contains(self, other: Window) -> bool:
-        return self.weekday == other.weekday and self.start <= other.start and other.end <= self.end
+        return any(
+            self.week_start <= other.week_start + shift and other.week_end + shift <= self.week_end
+            for shift in _WEEK_SHIFTS
+        )
 
     def __str__(self) -> str:
-        return f"{self.weekday.label} {format_time(self.start)}–{format_time(self.end)}"
+        if not self.overnight:
+            return f"{self.weekday.label} {format_time(self.start)}–{format_time(self.end)}"
+        next_day = Weekday((self.weekday + 1) % 7)
+        return (
+            f"{self.weekday.label} {format_time(self.start)}–"
+            f"{next_day.label} {format_time(self.end)}"
+        )
 
 
 def covered(windows: Iterable[Window], target: Window) -> bool:
-    """Whether ``target`` lies inside ``windows``; windows that touch or overlap merge."""
-    spans = sorted((w.start, w.end) for w in windows if w.weekday == target.weekday)
+    """Whether ``target`` lies inside ``windows`` on the week clock; windows that touch or
+    overlap merge, across midnight and from Sunday into Monday too."""
+    spans = sorted(
+        (w.week_start + shift, w.week_end + shift) for w in windows for shift in _WEEK_SHIFTS
+    )
     merged: list[list[int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
-    return any(start <= target.start and target.end <= end for start, end in merged)
+    return any(start <= target.week_start and target.week_end <= end for start, end in merged)
 
 
 # --------------------------------------------------------------------------------------
@@ -311,6 +366,12 @@ class Block:
     def __post_init__(self) -> None:
         _require_id(self.id, "block_id")
         _require_id(self.site, "site_id")
+        _require(
+            not self.window.overnight,
+            "end",
+            "a block ends by 24:00 on its own day",
+            "end the block by 24:00, or split it into two blocks at midnight",
+        )
 
     @property
     def weekday(self) -> Weekday:

@@ -101,10 +101,11 @@ def _start(example: str = "09:00") -> Column:
     return Column("start", parse_time, example=example, help="HH:MM, 24-hour", cell="time")
 
 
-def _end(example: str = "12:00") -> Column:
-    return Column(
-        "end", parse_time, example=example, help="HH:MM, 24-hour; 24:00 allowed", cell="time"
-    )
+def _end(example: str = "12:00", overnight: bool = True) -> Column:
+    help = "HH:MM, 24-hour; 24:00 allowed"
+    if overnight:
+        help += "; an end before the start is the next day (22:00 to 07:00 overnight)"
+    return Column("end", parse_time, example=example, help=help, cell="time")
 
 
 def _flag(name: str, default: bool, help: str) -> Column:
@@ -188,7 +189,7 @@ BLOCKS = Table(
         Column("kind", enum_parser(BlockKind), choices=_choices(BlockKind), example="group"),
         _day(),
         _start("18:00"),
-        _end("21:00"),
+        _end("21:00", overnight=False),
     ),
     id_column="block_id",
 )

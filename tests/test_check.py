@@ -51,6 +51,7 @@ from scheduler.domain import (
     Site,
     Track,
     Weekday,
+    Window,
 )
 from scheduler.schedule import Schedule, Session, SolveStats, Unplaced
 
@@ -316,6 +317,25 @@ def test_t2_commitment_within_travel_buffer() -> None:
     # Ends 17:45: overlaps the 16:30 slot and is within 30 minutes of the 18:00 group.
     assert {v.sessions for v in violations} == {("IND-MON",), ("GT-MON",)}
     assert all(v.patients == ("P1",) for v in violations)
+
+
+@pytest.mark.parametrize(
+    ("commitment", "session"),
+    [
+        # A shift from 00:00 Tuesday is within four hours of Monday's group (ends 21:00).
+        (Window(Weekday.TUE, 0, 8 * 60), "GT-MON"),
+        # One overnight row, Sunday 22:00 to Monday 13:00: the week wraps into Monday, and
+        # 13:00 is within four hours of Monday's 16:30 slot.
+        (Window.clock(Weekday.SUN, 22 * 60, 13 * 60), "IND-MON"),
+    ],
+)
+def test_t2_buffer_across_midnight(commitment: Window, session: str) -> None:
+    clinic = settings(tiny_clinic(), travel_buffer_min=240)
+    clinic = change(
+        clinic, "patients", "P1", commitments=(Commitment(CommitmentKind.WORK, commitment),)
+    )
+    (violation,) = only(check(clinic, base_sessions()), "T2")
+    assert violation.sessions == (session,) and violation.patients == ("P1",)
 
 
 def test_t2_commitment_outside_buffer_is_fine() -> None:

@@ -44,6 +44,7 @@ from scheduler.domain import (
     Therapist,
     Track,
     Weekday,
+    Window,
 )
 from scheduler.model import ModelInvalidError, ProgressEvent, SolveOptions, Weights, solve
 from scheduler.schedule import Schedule
@@ -219,6 +220,30 @@ def test_t2_travel_buffer_moves_patient_to_a_later_block() -> None:
     s = binds("T2", clinic)
     monday = {x.block for x in s.sessions_by_patient["P1"] if x.block.startswith("MON")}
     assert monday == {"MON-LATE"}
+
+
+@pytest.mark.parametrize(
+    ("day", "start", "shift"),
+    [
+        # Issue 14: groups end 23:45; P3's shift starts 00:00 on Thursday.
+        (Weekday.WED, "20:45", Window(Weekday.THU, 0, 8 * 60)),
+        # The week wraps: P3 works Sunday 22:00 to Monday 08:45, one overnight row.
+        (Weekday.MON, "09:00", Window.clock(Weekday.SUN, 22 * 60, 8 * 60 + 45)),
+    ],
+)
+def test_t2_travel_buffer_across_midnight(day: Weekday, start: str, shift: Window) -> None:
+    """Only three group blocks; the 30-minute buffer costs P3 one of them."""
+    days = (Weekday.MON, Weekday.WED, Weekday.FRI)
+    times = {
+        d: (start, f"{int(start[:2]) + 3:02d}{start[2:]}") if d is day else ("18:00", "21:00")
+        for d in days
+    }
+    blocks = tuple(block(f"{d.name}-GRP", d, *times[d]) for d in days)
+    night = Commitment(CommitmentKind.WORK, shift)
+    pats = (patient("P1"), patient("P2"), patient("P3", commitments=(night,)))
+    staff = (therapist("T1", end="24:00"),)
+    s = binds("T2", gt_clinic(blocks=blocks, patients=pats, therapists=staff))
+    assert placed(s) == {"P1", "P2"}
 
 
 def test_t3_group_type_only_in_group_blocks() -> None:

@@ -11,6 +11,7 @@ from scheduler.check.view import Resolved, View
 from scheduler.check.violation import Violation
 from scheduler.domain import (
     Closure,
+    Window,
     covered,
 )
 
@@ -47,18 +48,33 @@ def check_double_booking(v: View) -> Iterator[Violation]:
                 )
 
 
+_DAY = 24 * 60
+_WEEK = 7 * _DAY
+
+
+def _on_week_clock(w: Window) -> tuple[int, int]:
+    """Minutes from Monday 00:00; an overnight window's end runs into the next day."""
+    return int(w.weekday) * _DAY + w.start, int(w.weekday) * _DAY + w.end
+
+
+def _within(a: Window, b: Window, gap: int) -> bool:
+    """Whether the windows come closer than ``gap`` minutes on the week clock. The weekly
+    pattern repeats, so Sunday night also meets next Monday morning: try ``b`` a week
+    earlier and a week later too."""
+    a0, a1 = _on_week_clock(a)
+    b0, b1 = _on_week_clock(b)
+    return any(a0 < b1 + k + gap and b0 + k < a1 + gap for k in (-_WEEK, 0, _WEEK))
+
+
 def check_travel_buffer(v: View) -> Iterator[Violation]:
-    """T2: no commitment of the patient within the travel buffer of a session."""
+    """T2: no commitment of the patient within the travel buffer of a session, across
+    midnight and from Sunday into Monday included."""
     buffer = v.settings.travel_buffer_min
     for r in v.resolved:
         for p in r.patients:
             for c in p.commitments:
                 w = c.window
-                if (
-                    w.weekday == r.window.weekday
-                    and w.start < r.window.end + buffer
-                    and r.window.start < w.end + buffer
-                ):
+                if _within(w, r.window, buffer):
                     yield Violation(
                         "T2",
                         f"Patient {p.id} has {c.kind} {w}, within {buffer} minutes of "

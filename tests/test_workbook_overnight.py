@@ -1,0 +1,53 @@
+"""Overnight rows in the workbook: a night shift or night availability is one row whose end
+is on the next day (docs/RULES.md T2)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from factory import tiny_clinic
+from sheets import add_row
+
+from scheduler.domain import Clinic, Commitment, CommitmentKind, Weekday, Window
+from scheduler.workbook import InputError, read_clinic, write_csv_folder, write_workbook
+
+
+def night_clinic() -> Clinic:
+    base = tiny_clinic()
+    night = Commitment(CommitmentKind.WORK, Window(Weekday.SUN, 22 * 60, 31 * 60))  # Sun–Mon
+    p1 = replace(base.patients[0], commitments=(night,))
+    t1 = replace(base.therapists[0], availability=(Window(Weekday.FRI, 20 * 60, 26 * 60),))
+    return replace(base, patients=(p1, *base.patients[1:]), therapists=(t1, base.therapists[1]))
+
+
+def test_overnight_rows_round_trip(tmp_path: Path) -> None:
+    write_workbook(night_clinic(), tmp_path / "c.xlsx")
+    assert read_clinic(tmp_path / "c.xlsx") == night_clinic()
+    write_csv_folder(night_clinic(), tmp_path / "csv")
+    text = (tmp_path / "csv" / "PatientCommitments.csv").read_text(encoding="utf-8")
+    assert "Sun,22:00,07:00" in text.replace('"', "")
+    assert read_clinic(tmp_path / "csv") == night_clinic()
+
+
+def test_a_22_to_07_commitment_is_one_overnight_row(tmp_path: Path) -> None:
+    path = tmp_path / "c.xlsx"
+    write_workbook(tiny_clinic(), path)
+    row = {"patient_id": "P1", "kind": "work", "weekday": "Mon", "start": "22:00", "end": "07:00"}
+    add_row(path, "PatientCommitments", row)
+    (commitment,) = read_clinic(path).patient_by_id["P1"].commitments
+    assert commitment.window == Window(Weekday.MON, 22 * 60, 31 * 60)
+    assert str(commitment.window) == "Mon 22:00–Tue 07:00"
+
+
+def test_a_row_ending_when_it_starts_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "c.xlsx"
+    write_workbook(tiny_clinic(), path)
+    row = {"patient_id": "P1", "kind": "work", "weekday": "Mon", "start": "09:00", "end": "09:00"}
+    add_row(path, "PatientCommitments", row)
+    with pytest.raises(InputError) as err:
+        read_clinic(path)
+    (problem,) = err.value.problems
+    assert (problem.sheet, problem.row, problem.column) == ("PatientCommitments", 2, "end")
+    assert "next day" in problem.message
