@@ -308,6 +308,9 @@ class ClinicSettings:
     min_days_adolescent: int = 2
     max_group_blocks_per_day: int = 1
     caseload_ratio_max: int = 24
+    # Sleep after night work (RULES.md T7): no session this long after an overnight
+    # commitment ends; 0 turns the rule off.
+    rest_after_night_min: int = 360
 
     def __post_init__(self) -> None:
         _require(bool(self.name.strip()), "name", "must not be empty")
@@ -329,6 +332,11 @@ class ClinicSettings:
             1 <= self.max_group_blocks_per_day <= 4, "max_group_blocks_per_day", "must be 1 to 4"
         )
         _require(self.caseload_ratio_max >= 1, "caseload_ratio_max", "must be at least 1")
+        _require(
+            0 <= self.rest_after_night_min <= 720,
+            "rest_after_night_min",
+            "must be 0 to 720 minutes (0 turns the rest after night work off)",
+        )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -567,6 +575,40 @@ class Patient:
     def free(self, window: Window, buffer_min: int) -> bool:
         """Free for ``window``: no commitment within ``buffer_min`` minutes of it."""
         return not any(c.window.overlaps(window, gap=buffer_min) for c in self.commitments)
+
+    @cached_property
+    def night_work_ends(self) -> tuple[int, ...]:
+        """Week-clock minutes (from Monday 00:00) at which the patient's night work ends.
+
+        Commitments that touch or overlap count as one stretch (Mon 22:00–24:00 then Tue
+        00:00–07:00 is one night). A stretch is night work when it is under way at a
+        midnight: it starts at or before one and ends after it.
+        """
+        spans = sorted(
+            (c.window.week_start + shift, c.window.week_end + shift)
+            for c in self.commitments
+            for shift in _WEEK_SHIFTS
+        )
+        merged: list[list[int]] = []
+        for start, end in spans:
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        ends = set()
+        for start, end in merged:
+            first_midnight = -(-start // MINUTES_PER_DAY) * MINUTES_PER_DAY
+            if first_midnight < end:
+                ends.add(end % MINUTES_PER_WEEK)
+        return tuple(sorted(ends))
+
+    def rested(self, window: Window, rest_min: int) -> bool:
+        """No part of ``window`` within ``rest_min`` minutes after night work ends (T7)."""
+        return not any(
+            window.week_start < end + shift + rest_min and end + shift < window.week_end
+            for end in self.night_work_ends
+            for shift in _WEEK_SHIFTS
+        )
 
 
 @dataclass(frozen=True)

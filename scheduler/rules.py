@@ -28,14 +28,16 @@ def patient_can_attend(
     clinic: Clinic, patient: Patient, block: Block, kind: SessionType, week: int = 0
 ) -> bool:
     """Block kind and length fit (T3), own site (T6), in treatment (P2), not closed (T4),
-    free of commitments with the travel buffer (T2)."""
+    free of commitments with the travel buffer (T2), rested after night work (T7)."""
+    window = session_window(block, kind)
     return (
         block.kind is kind.block_kind
         and kind.duration_min <= block.window.minutes
         and block.site == patient.site
         and patient.in_treatment(clinic.block_date(block, week))
         and not clinic.is_closed(block, week)
-        and patient.free(session_window(block, kind), clinic.settings.travel_buffer_min)
+        and patient.free(window, clinic.settings.travel_buffer_min)
+        and patient.rested(window, clinic.settings.rest_after_night_min)
     )
 
 

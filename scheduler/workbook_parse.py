@@ -441,6 +441,7 @@ class _Reader:
                 min_days_adolescent=v["min_days_adolescent"],
                 max_group_blocks_per_day=v["max_group_blocks_per_day"],
                 caseload_ratio_max=v["caseload_ratio_max"],
+                rest_after_night_min=v["rest_after_night_min"],
             )
         except RecordError as err:
             fail(err.field, err.message)

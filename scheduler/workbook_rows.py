@@ -62,6 +62,7 @@ def _settings_rows(s: ClinicSettings) -> list[dict[str, str]]:
         "min_days_adolescent": str(s.min_days_adolescent),
         "max_group_blocks_per_day": str(s.max_group_blocks_per_day),
         "caseload_ratio_max": str(s.caseload_ratio_max),
+        "rest_after_night_min": str(s.rest_after_night_min),
         "template_version": TEMPLATE_VERSION,
     }
     return [{"setting": c.name, "value": values[c.name]} for c in CLINIC_SETTINGS]

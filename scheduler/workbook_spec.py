@@ -155,6 +155,14 @@ CLINIC_SETTINGS: tuple[Column, ...] = (
         help="patients per therapist on average",
     ),
     Column(
+        "rest_after_night_min",
+        parse_int,
+        required=False,
+        default=360,
+        example="360",
+        help="minutes of sleep after a commitment that runs overnight before any session (0: off)",
+    ),
+    Column(
         "template_version",
         parse_text,
         example=TEMPLATE_VERSION,

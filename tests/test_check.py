@@ -330,12 +330,30 @@ def test_t2_commitment_within_travel_buffer() -> None:
     ],
 )
 def test_t2_buffer_across_midnight(commitment: Window, session: str) -> None:
-    clinic = settings(tiny_clinic(), travel_buffer_min=240)
+    clinic = settings(tiny_clinic(), travel_buffer_min=240, rest_after_night_min=0)
     clinic = change(
         clinic, "patients", "P1", commitments=(Commitment(CommitmentKind.WORK, commitment),)
     )
     (violation,) = only(check(clinic, base_sessions()), "T2")
     assert violation.sessions == (session,) and violation.patients == ("P1",)
+
+
+def test_t7_rest_after_night_work() -> None:
+    # Night work Sunday 22:00 to Monday 12:00: the 16:30 slot is past the travel buffer
+    # but within six hours' rest; the 18:00 group starts as the rest ends.
+    night = Commitment(CommitmentKind.WORK, Window.clock(Weekday.SUN, 22 * 60, 12 * 60))
+    clinic = change(tiny_clinic(), "patients", "P1", commitments=(night,))
+    (violation,) = only(check(clinic, base_sessions()), "T7")
+    assert violation.sessions == ("IND-MON",) and violation.patients == ("P1",)
+    assert "Sun 22:00–Mon 12:00" in violation.message
+    assert check(settings(clinic, rest_after_night_min=0), base_sessions()) == []
+
+
+def test_t7_an_evening_ending_at_midnight_is_not_night_work() -> None:
+    evening = Commitment(CommitmentKind.WORK, Window(Weekday.SUN, 14 * 60, 24 * 60))
+    clinic = settings(tiny_clinic(), rest_after_night_min=720)
+    clinic = change(clinic, "patients", "P1", commitments=(evening,))
+    assert check(clinic, base_sessions()) == []
 
 
 def test_t2_commitment_outside_buffer_is_fine() -> None:

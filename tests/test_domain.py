@@ -18,6 +18,7 @@ from scheduler.domain import (
     CommitmentKind,
     FamilyCadence,
     Lock,
+    Patient,
     RecordError,
     Weekday,
     Window,
@@ -158,3 +159,31 @@ def test_a_block_stays_within_its_day() -> None:
     with pytest.raises(RecordError) as err:
         Block("NIGHT", "MAIN", BlockKind.GROUP, Window.clock(Weekday.MON, 22 * 60, 1 * 60))
     assert err.value.field == "end" and err.value.fix is not None
+
+
+def _worker(*windows: Window) -> Patient:
+    return patient("P1", commitments=tuple(Commitment(CommitmentKind.WORK, w) for w in windows))
+
+
+def test_night_work_ends() -> None:
+    day = 24 * 60
+    # Mon 22:00–Tue 07:00 ends Tuesday 07:00 on the week clock.
+    assert _worker(Window.clock(Weekday.MON, 22 * 60, 7 * 60)).night_work_ends == (day + 420,)
+    # A shift from 00:00 is night work; an evening ending at 24:00 is not.
+    assert _worker(Window(Weekday.TUE, 0, 8 * 60)).night_work_ends == (day + 480,)
+    assert _worker(Window(Weekday.MON, 16 * 60, 24 * 60)).night_work_ends == ()
+    # Two rows that touch at midnight are one night, ending Tuesday 07:00.
+    split = _worker(Window(Weekday.MON, 22 * 60, 24 * 60), Window(Weekday.TUE, 0, 7 * 60))
+    assert split.night_work_ends == (day + 420,)
+    # Sunday night ends on Monday morning: the week wraps.
+    assert _worker(Window.clock(Weekday.SUN, 23 * 60, 6 * 60)).night_work_ends == (360,)
+    assert _worker(Window(Weekday.MON, 9 * 60, 17 * 60)).night_work_ends == ()
+
+
+def test_rested_after_night_work() -> None:
+    p = _worker(Window.clock(Weekday.SUN, 23 * 60, 7 * 60))  # ends Monday 07:00
+    assert not p.rested(Window(Weekday.MON, 9 * 60, 12 * 60), 360)
+    assert not p.rested(Window(Weekday.MON, 12 * 60, 13 * 60), 360)
+    assert p.rested(Window(Weekday.MON, 13 * 60, 16 * 60), 360)
+    assert p.rested(Window(Weekday.MON, 9 * 60, 12 * 60), 0)
+    assert p.rested(Window(Weekday.SUN, 18 * 60, 21 * 60), 360)  # before the night: T2's job

@@ -242,8 +242,26 @@ def test_t2_travel_buffer_across_midnight(day: Weekday, start: str, shift: Windo
     night = Commitment(CommitmentKind.WORK, shift)
     pats = (patient("P1"), patient("P2"), patient("P3", commitments=(night,)))
     staff = (therapist("T1", end="24:00"),)
-    s = binds("T2", gt_clinic(blocks=blocks, patients=pats, therapists=staff))
+    awake = replace(tiny_clinic().settings, rest_after_night_min=0)  # T2 alone, not T7
+    clinic = gt_clinic(blocks=blocks, patients=pats, therapists=staff, settings=awake)
+    s = binds("T2", clinic)
     assert placed(s) == {"P1", "P2"}
+
+
+@pytest.mark.parametrize("rest", [360, 0])
+def test_t7_rest_after_night_work(rest: int) -> None:
+    """Groups at noon; P3 works Tuesday 22:00 to Wednesday 07:00, clear of the travel
+    buffer but not of six hours' sleep — unless the coordinator turned the rest off."""
+    days = (Weekday.MON, Weekday.WED, Weekday.FRI)
+    blocks = tuple(block(f"{d.name}-NOON", d, "12:00", "15:00") for d in days)
+    night = Commitment(CommitmentKind.WORK, Window.clock(Weekday.TUE, 22 * 60, 7 * 60))
+    pats = (patient("P1"), patient("P2"), patient("P3", commitments=(night,)))
+    settings = replace(tiny_clinic().settings, rest_after_night_min=rest)
+    clinic = gt_clinic(blocks=blocks, patients=pats, settings=settings)
+    if rest:
+        assert placed(binds("T7", clinic)) == {"P1", "P2"}
+    else:
+        assert placed(run(clinic)) == {"P1", "P2", "P3"}
 
 
 def test_t3_group_type_only_in_group_blocks() -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from factory import tiny_clinic
-from sheets import add_row
+from openpyxl import load_workbook
+from sheets import add_row, set_cell, settings_row
 
 from scheduler.domain import Clinic, Commitment, CommitmentKind, Weekday, Window
 from scheduler.workbook import InputError, read_clinic, write_csv_folder, write_workbook
@@ -51,3 +52,29 @@ def test_a_row_ending_when_it_starts_is_located(tmp_path: Path) -> None:
     (problem,) = err.value.problems
     assert (problem.sheet, problem.row, problem.column) == ("PatientCommitments", 2, "end")
     assert "next day" in problem.message
+
+
+def test_rest_after_night_setting_round_trips_and_is_checked(tmp_path: Path) -> None:
+    clinic = replace(
+        night_clinic(), settings=replace(night_clinic().settings, rest_after_night_min=0)
+    )
+    write_workbook(clinic, tmp_path / "c.xlsx")
+    assert read_clinic(tmp_path / "c.xlsx").settings.rest_after_night_min == 0
+    path = tmp_path / "bad.xlsx"
+    write_workbook(clinic, path)
+    set_cell(path, "Clinic", settings_row(path, "rest_after_night_min"), "value", "900")
+    with pytest.raises(InputError) as err:
+        read_clinic(path)
+    (problem,) = err.value.problems
+    assert (problem.sheet, problem.column) == ("Clinic", "value")
+    assert "rest_after_night_min" in problem.message and "0 to 720" in problem.message
+
+
+def test_rest_after_night_defaults_to_six_hours(tmp_path: Path) -> None:
+    path = tmp_path / "c.xlsx"
+    write_workbook(tiny_clinic(), path)
+    book = load_workbook(path)
+    ws = book["Clinic"]
+    ws.delete_rows(settings_row(path, "rest_after_night_min"))
+    book.save(path)
+    assert read_clinic(path).settings.rest_after_night_min == 360

@@ -41,6 +41,7 @@ from scheduler.check.time_place import (
     check_blocks,
     check_closures,
     check_double_booking,
+    check_rest_after_night,
     check_sites,
     check_travel_buffer,
 )
@@ -87,6 +88,7 @@ _FAMILIES: tuple[Callable[[View], Iterator[Violation]], ...] = (
     check_closures,
     check_availability,
     check_sites,
+    check_rest_after_night,
     check_size,
     check_rooms,
     check_credentials,

@@ -1,5 +1,5 @@
-"""T1-T6: time and place — double booking, travel buffer, blocks, closures,
-availability and sites."""
+"""T1-T7: time and place — double booking, travel buffer, blocks, closures,
+availability, sites and rest after night work."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from scheduler.check.view import Resolved, View
 from scheduler.check.violation import Violation
 from scheduler.domain import (
     Closure,
+    Patient,
     Window,
     covered,
 )
@@ -218,3 +219,51 @@ def check_sites(v: View) -> Iterator[Violation]:
                     sessions=tuple(r.id for r in by_date[date]),
                     therapists=(t_id,),
                 )
+
+
+def _nights(p: Patient) -> list[tuple[int, str]]:
+    """(end on the week clock, what) for each stretch of the patient's night work.
+
+    Commitments that touch or overlap are one stretch; a stretch is night work when a
+    midnight falls at or after its start and before its end. The weekly pattern repeats,
+    so each commitment is laid out over three consecutive weeks and a stretch running from
+    Sunday into Monday is seen whole in the middle week.
+    """
+    laid = sorted(
+        (start + k, end + k, str(c.window))
+        for c in p.commitments
+        for start, end in [_on_week_clock(c.window)]
+        for k in (-_WEEK, 0, _WEEK)
+    )
+    stretches: list[tuple[int, int, str]] = []
+    for start, end, text in laid:
+        if stretches and start <= stretches[-1][1]:
+            first, last, what = stretches[-1]
+            stretches[-1] = (first, max(last, end), what)
+        else:
+            stretches.append((start, end, text))
+    out: dict[int, str] = {}
+    for start, end, what in stretches:
+        midnight = (start + _DAY - 1) // _DAY * _DAY
+        if midnight < end:
+            out.setdefault(end % _WEEK, what)
+    return sorted(out.items())
+
+
+def check_rest_after_night(v: View) -> Iterator[Violation]:
+    """T7: no session within ``rest_after_night_min`` after a patient's night work ends."""
+    rest = v.settings.rest_after_night_min
+    if rest == 0:
+        return
+    for r in v.resolved:
+        s0, s1 = _on_week_clock(r.window)
+        for p in r.patients:
+            for end, what in _nights(p):
+                if any(s0 < end + k + rest and end + k < s1 for k in (-_WEEK, 0, _WEEK)):
+                    yield Violation(
+                        "T7",
+                        f"Patient {p.id} works overnight ({what}); {r.describe()} falls "
+                        f"within the {rest} minutes' rest after that night ends.",
+                        sessions=(r.id,),
+                        patients=(p.id,),
+                    )
