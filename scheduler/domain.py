@@ -406,7 +406,8 @@ class SessionType:
     modality: str | None = None  # the leader practises this modality (e.g. DBT)
     counts_toward_hours: bool = True
     tracks: frozenset[Track] = frozenset(Track)
-    single_sex: bool = False
+    single_sex: bool = False  # one sex per session, whichever it is
+    sexes: frozenset[Sex] = frozenset()  # admits only these (a women's group); empty: any
     phases: frozenset[Phase] = frozenset()  # empty: any phase
     cofacilitator_above: int | None = None  # a second therapist when size exceeds this
 
@@ -430,6 +431,10 @@ class SessionType:
     @property
     def is_group(self) -> bool:
         return self.block_kind is BlockKind.GROUP
+
+    def admits(self, sex: Sex) -> bool:
+        """Whether a patient of ``sex`` may attend (S4): any sex unless ``sexes`` is set."""
+        return not self.sexes or sex in self.sexes
 
     @property
     def hours(self) -> float:

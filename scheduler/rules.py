@@ -20,8 +20,12 @@ from scheduler.schedule import session_window
 
 
 def session_types_of_kind(clinic: Clinic, patient: Patient, kind: SessionKind) -> list[SessionType]:
-    """Session types of ``kind`` open to the patient's track, in clinic order."""
-    return [st for st in clinic.session_types if st.kind is kind and patient.track in st.tracks]
+    """Session types of ``kind`` open to the patient's track and sex, in clinic order."""
+    return [
+        st
+        for st in clinic.session_types
+        if st.kind is kind and patient.track in st.tracks and st.admits(patient.sex)
+    ]
 
 
 def patient_can_attend(
@@ -92,5 +96,9 @@ def days_in_treatment(clinic: Clinic, patient: Patient, week: int = 0) -> int:
 def required_sessions(clinic: Clinic, patient: Patient, item: CurriculumItem, week: int = 0) -> int:
     """Sessions of ``item`` the patient needs in ``week`` (W1): ``per_week`` in a whole week
     in treatment; in a week of admission or discharge, pro rata to the days in treatment,
-    rounded down — admitted on a Wednesday (5 of 7 days), 3 a week becomes 2."""
+    rounded down — admitted on a Wednesday (5 of 7 days), 3 a week becomes 2. None of a
+    type closed to the patient's sex (S4): a women's group in the adult curriculum is
+    asked of the women."""
+    if not clinic.session_type_by_id[item.session_type].admits(patient.sex):
+        return 0
     return item.per_week * days_in_treatment(clinic, patient, week) // 7

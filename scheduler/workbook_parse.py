@@ -80,6 +80,7 @@ def _build_session_type(v: _Values) -> SessionType:
         counts_toward_hours=v["counts_toward_hours"],
         tracks=v["tracks"],
         single_sex=v["single_sex"],
+        sexes=v["sexes"],
         phases=v["phases"],
         cofacilitator_above=v["cofacilitator_above"],
     )

@@ -102,6 +102,7 @@ def clinic_rows(clinic: Clinic) -> dict[str, list[dict[str, str]]]:
                 "counts_toward_hours": fmt_bool(st.counts_toward_hours),
                 "tracks": fmt_set(st.tracks),
                 "single_sex": fmt_bool(st.single_sex),
+                "sexes": fmt_set(st.sexes),
                 "phases": fmt_set(st.phases),
                 "cofacilitator_above": fmt_number(st.cofacilitator_above),
             }

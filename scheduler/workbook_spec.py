@@ -249,7 +249,17 @@ SESSION_TYPES = Table(
             example="adult;adolescent",
             help="tracks it is open to (blank: all)",
         ),
-        _flag("single_sex", False, "holds patients of one sex only"),
+        _flag("single_sex", False, "holds patients of one sex only, whichever it is"),
+        Column(
+            "sexes",
+            enum_set_parser(Sex),
+            required=False,
+            default=frozenset(),
+            choices=_choices(Sex),
+            multi=True,
+            example="",
+            help="the only sexes it admits, e.g. female for a women's group (blank: any)",
+        ),
         Column(
             "phases",
             enum_set_parser(Phase),

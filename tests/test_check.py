@@ -843,6 +843,14 @@ def test_s3_phases() -> None:
     assert {v.patients for v in violations} == {("P3",)}
 
 
+def test_s4_womens_group_admits_women_only() -> None:
+    clinic = change(with_gt(sexes=frozenset({Sex.FEMALE})), "patients", "P3", sex=Sex.MALE)
+    violations = only(check(clinic, base_sessions()), "S4")
+    assert len(violations) == 3 and {v.patients for v in violations} == {("P3",)}
+    assert "female" in violations[0].message
+    assert check(with_gt(sexes=frozenset({Sex.FEMALE})), base_sessions()) == []
+
+
 # --------------------------------------------------------------------------------------
 # Locks (L1).
 

@@ -20,10 +20,12 @@ from scheduler.domain import (
     Lock,
     Patient,
     RecordError,
+    Sex,
     Weekday,
     Window,
     covered,
 )
+from scheduler.rules import required_sessions
 
 
 def test_window_rejects_end_before_start() -> None:
@@ -187,3 +189,13 @@ def test_rested_after_night_work() -> None:
     assert p.rested(Window(Weekday.MON, 13 * 60, 16 * 60), 360)
     assert p.rested(Window(Weekday.MON, 9 * 60, 12 * 60), 0)
     assert p.rested(Window(Weekday.SUN, 18 * 60, 21 * 60), 360)  # before the night: T2's job
+
+
+def test_a_curriculum_item_of_a_womens_group_is_not_asked_of_men() -> None:
+    base = tiny_clinic()
+    women = replace(base.session_types[0], sexes=frozenset({Sex.FEMALE}))
+    clinic = replace(base, session_types=(women, *base.session_types[1:]))
+    item = clinic.curriculum[0]
+    assert women.admits(Sex.FEMALE) and not women.admits(Sex.MALE)
+    assert required_sessions(clinic, patient("F", sex=Sex.FEMALE), item) == 3
+    assert required_sessions(clinic, patient("M", sex=Sex.MALE), item) == 0

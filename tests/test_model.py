@@ -560,6 +560,31 @@ def test_s3_phase_restricted_groups() -> None:
     assert placed(s) == {"P1", "P2"}
 
 
+def test_s4_womens_group_admits_women_only() -> None:
+    # The one group type is a women's group: M1 has no group to reach nine hours in.
+    kind = group_type("GT", sexes=frozenset({Sex.FEMALE}))
+    pats = (patient("F1"), patient("F2"), patient("M1", sex=Sex.MALE))
+    s = binds("S4", gt_clinic(session_types=(kind,), patients=pats))
+    assert placed(s) == {"F1", "F2"}
+
+
+def test_s4_womens_group_in_the_curriculum_is_asked_of_women() -> None:
+    # Adults: two mixed process groups and a women's group a week. The men make up their
+    # third day in an extra process group while the women meet on their own.
+    kinds = (group_type("GT"), group_type("WG", sexes=frozenset({Sex.FEMALE})))
+    curriculum = (CurriculumItem(Track.ADULT, "GT", 2), CurriculumItem(Track.ADULT, "WG", 1))
+    pats = tuple(patient(i) for i in ("F1", "F2")) + tuple(
+        patient(i, sex=Sex.MALE) for i in ("M1", "M2")
+    )
+    clinic = gt_clinic(
+        session_types=kinds, curriculum=curriculum, patients=pats, rooms=(room("R1"), room("R2"))
+    )
+    s = run(clinic)
+    assert placed(s) == {"F1", "F2", "M1", "M2"}
+    women = [x for x in s.sessions if x.session_type == "WG"]
+    assert women and all(set(x.patients) <= {"F1", "F2"} for x in women)
+
+
 # ---------------------------------------------------------------------------- L
 
 

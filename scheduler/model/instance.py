@@ -168,6 +168,7 @@ class Instance:
             ok
             and ("S1" in off or p.track in st.tracks)
             and ("S3" in off or not st.phases or p.phase in st.phases)
+            and ("S4" in off or st.admits(p.sex))
         )
 
     def lead_ok(self, t_id: str, b: Block, st: SessionType, w: int) -> bool:

@@ -1,5 +1,6 @@
-"""Overnight rows in the workbook: a night shift or night availability is one row whose end
-is on the next day (docs/RULES.md T2)."""
+"""The workbook's part in the rules of issue 14 and 10: overnight rows (a night shift is one
+row whose end is on the next day, T2), the rest after night work setting (T7) and session
+types restricted to some sexes (S4)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from factory import tiny_clinic
 from openpyxl import load_workbook
 from sheets import add_row, set_cell, settings_row
 
-from scheduler.domain import Clinic, Commitment, CommitmentKind, Weekday, Window
+from scheduler.domain import Clinic, Commitment, CommitmentKind, Sex, Weekday, Window
 from scheduler.workbook import InputError, read_clinic, write_csv_folder, write_workbook
 
 
@@ -78,3 +79,20 @@ def test_rest_after_night_defaults_to_six_hours(tmp_path: Path) -> None:
     ws.delete_rows(settings_row(path, "rest_after_night_min"))
     book.save(path)
     assert read_clinic(path).settings.rest_after_night_min == 360
+
+
+def test_sexes_column_round_trips_and_is_checked(tmp_path: Path) -> None:
+    base = tiny_clinic()
+    women = replace(base.session_types[0], sexes=frozenset({Sex.FEMALE}))
+    clinic = replace(base, session_types=(women, *base.session_types[1:]))
+    path = tmp_path / "c.xlsx"
+    write_workbook(clinic, path)
+    assert read_clinic(path).session_type_by_id["GT"].sexes == {Sex.FEMALE}
+    write_csv_folder(clinic, tmp_path / "csv")
+    assert read_clinic(tmp_path / "csv") == clinic
+    set_cell(path, "SessionTypes", 2, "sexes", "women")
+    with pytest.raises(InputError) as err:
+        read_clinic(path)
+    (problem,) = err.value.problems
+    assert (problem.sheet, problem.row, problem.column) == ("SessionTypes", 2, "sexes")
+    assert problem.fix
