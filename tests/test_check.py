@@ -349,6 +349,16 @@ def test_t7_rest_after_night_work() -> None:
     assert check(settings(clinic, rest_after_night_min=0), base_sessions()) == []
 
 
+def test_t7_rows_that_touch_are_one_night() -> None:
+    # Sunday 22:00–Monday 02:00, then 02:00–11:00: one night ending 11:00, so the 16:30
+    # slot falls in the six hours' rest (the first row alone would end the night at 02:00).
+    rows = (Window.clock(Weekday.SUN, 22 * 60, 2 * 60), Window(Weekday.MON, 2 * 60, 11 * 60))
+    night = tuple(Commitment(CommitmentKind.WORK, w) for w in rows)
+    clinic = change(tiny_clinic(), "patients", "P1", commitments=night)
+    (violation,) = only(check(clinic, base_sessions()), "T7")
+    assert violation.sessions == ("IND-MON",) and violation.patients == ("P1",)
+
+
 def test_t7_an_evening_ending_at_midnight_is_not_night_work() -> None:
     evening = Commitment(CommitmentKind.WORK, Window(Weekday.SUN, 14 * 60, 24 * 60))
     clinic = settings(tiny_clinic(), rest_after_night_min=720)
