@@ -156,6 +156,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     payload = schedule_json_bytes(schedule, input_path=str(input_path), input_hash=digest)
     written = _publish(clinic, schedule, args, extra={"schedule.json": payload})
     _report_unplaced(schedule)
+    _report_waivers(clinic, schedule)
     print(f"Published {len(written)} files into {out}/")
     return EXIT_OK
 
@@ -207,6 +208,16 @@ def _report_unplaced(schedule: Schedule) -> None:
     print(f"Unplaced ({len(schedule.unplaced)}):")
     for u in schedule.unplaced:
         print(f"  {u.patient}: {u.reason}")
+
+
+def _report_waivers(clinic: Clinic, schedule: Schedule) -> None:
+    """Placed patients short of what the rules ask, each said (scheduler.compliance)."""
+    from scheduler.compliance import schedule_notes
+
+    notes = schedule_notes(clinic, schedule)
+    if notes:
+        print(f"Waived sessions and short weeks ({len(notes)}):")
+        print("\n".join(f"  {n}" for n in notes))
 
 
 def cmd_export(args: argparse.Namespace) -> int:
