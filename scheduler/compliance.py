@@ -35,6 +35,7 @@ class Waiver:
 
     patient: str
     week: int
+    kind: SessionKind  # INDIVIDUAL (W4) or FAMILY (W5)
     session_type: str  # the type's name, for the coordinator
     required: int
     cause: str  # coordinator words: why no block can hold it
@@ -92,12 +93,14 @@ def _patient_waivers(clinic: Clinic, p: Patient, week: int) -> list[Waiver]:
         st = types[item.session_type]
         need = required_sessions(clinic, p, item, week)
         if st.kind is SessionKind.INDIVIDUAL and need and not individual_slots(clinic, p, st, week):
-            out.append(Waiver(p.id, week, st.name, need, _individual_cause(clinic, p, st, week)))
+            cause = _individual_cause(clinic, p, st, week)
+            out.append(Waiver(p.id, week, st.kind, st.name, need, cause))
     if p.family_due(_monday(clinic, week)):
         kinds = session_types_of_kind(clinic, p, SessionKind.FAMILY)
         if not any(family_slots(clinic, p, st, week) for st in kinds):
             name = kinds[0].name if kinds else "Family therapy"
-            out.append(Waiver(p.id, week, name, 1, _family_cause(clinic, p, kinds, week)))
+            cause = _family_cause(clinic, p, kinds, week)
+            out.append(Waiver(p.id, week, SessionKind.FAMILY, name, 1, cause))
     return out
 
 
