@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from scheduler.compliance import waivers
@@ -39,10 +40,14 @@ from scheduler.workbook_rows import sort_problems
 
 __all__ = [
     "CHECKS",
+    "Checked",
+    "check_path",
+    "errors_text",
     "format_problems",
     "planning_problems",
     "summary",
     "validate_path",
+    "warnings_text",
 ]
 
 
@@ -504,10 +509,15 @@ def hours_target_above_band(clinic: Clinic) -> list[Problem]:
 def sessions_waived(clinic: Clinic) -> list[Problem]:
     """W4/W5: a patient placed without the individual or family session they are owed,
     because no block can hold it (scheduler.compliance). Causes already reported by
-    another check (no family type or times, primary therapist elsewhere) are left to it."""
+    another check (no family type or times, primary therapist elsewhere, no group time)
+    are left to it."""
     grouped: dict[tuple[str, bool, str, str], list[int]] = {}
+    # Without time for groups a patient is not placed, so nothing of theirs is waived.
+    no_groups = {problem.key for problem in patients_without_group_time(clinic)}
     for w in waivers(clinic):
         p = clinic.patient_by_id[w.patient]
+        if p.id in no_groups:
+            continue
         if w.kind is SessionKind.FAMILY:
             if not p.family_availability or "no family session type" in w.cause:
                 continue  # family_without_time says so
@@ -676,6 +686,43 @@ def validate_path(path: Path) -> tuple[Clinic | None, list[LocatedProblem]]:
         return None, problems
     located = [locator.locate(p) for p in planning_problems(clinic)]
     return clinic, sort_problems(located)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The one notion of errors and warnings that every command shares.
+
+    An *error* means the input cannot be read as a clinic (a bad cell, a broken reference):
+    every command stops, exit status 2. A *warning* is a planning problem in a clinic that
+    reads cleanly (a patient whose job leaves too few blocks, a lock that cannot hold, a
+    session that will be waived): every command reports it and goes on; ``solve`` lists the
+    patients it affects as unplaced, with the reason, and shows each waiver.
+    """
+
+    clinic: Clinic | None
+    errors: list[LocatedProblem]
+    warnings: list[LocatedProblem]
+
+
+def check_path(path: Path) -> Checked:
+    clinic, problems = validate_path(path)
+    if clinic is None:
+        return Checked(None, problems, [])
+    return Checked(clinic, [], problems)
+
+
+def errors_text(path: Path, errors: list[LocatedProblem], *, writes: bool) -> str:
+    """The message for input that cannot be read; only a command that writes says that
+    nothing was written (``validate`` never writes anything)."""
+    tail = "; nothing was written" if writes else ""
+    return f"{path}: {len(errors)} error(s) in the input{tail}.\n" + format_problems(errors)
+
+
+def warnings_text(warnings: list[LocatedProblem]) -> str:
+    return (
+        f"warning: {len(warnings)} planning problem(s); solve goes ahead and lists the "
+        "patients they affect as unplaced, with the reason:\n" + format_problems(warnings)
+    )
 
 
 def format_problems(problems: list[LocatedProblem]) -> str:
