@@ -9,7 +9,7 @@ patients by ID only; they end up in rosters and logs (DESIGN.md §6).
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 from scheduler.compliance import minimum_binds
@@ -356,12 +356,37 @@ def _primary_booked(
     if not full_day:
         return (
             f"{st.name} with their primary therapist {t.id} fits only "
-            f"{shown}{busy_txt}, and {t.id} is booked at those times."
+            f"{shown}{busy_txt}, and {t.id} is booked at those times "
+            f"({_booked_with(clinic, sessions, t.id, slots, st, week)})."
         )
     return (
         f"{st.name} with their primary therapist {t.id} fits only {shown}{busy_txt}, and "
         f"{t.id} is booked then or has reached their {t.max_hours_day:g} hours on those days."
     )
+
+
+def _booked_with(
+    clinic: Clinic,
+    sessions: Sequence[Session],
+    therapist_id: str,
+    slots: list[Block],
+    st: SessionType,
+    week: int,
+) -> str:
+    """What holds the therapist at the slots: "leading 3 groups, 2 individual sessions".
+    Groups another therapist could have led are the coordinator's lever."""
+    wanted = [session_window(b, st) for b in slots]
+    held = [
+        s
+        for s in sessions
+        if s.week == week
+        and therapist_id in s.therapists
+        and any(s.window(clinic).overlaps(w) for w in wanted)
+    ]
+    kinds = Counter(clinic.session_type_by_id[s.session_type].is_group for s in held)
+    parts = [f"{kinds[True]} group(s)"] if kinds[True] else []
+    parts += [f"{kinds[False]} individual or family session(s)"] if kinds[False] else []
+    return "leading " + ", ".join(parts)
 
 
 def _full_groups(

@@ -410,6 +410,10 @@ def _lock_patient(clinic: Clinic, lk: Lock, b: Block, st: SessionType) -> list[t
         out.append(("session_type_id", f"{st.id!r} is not open to the {p.track} track"))
     if st.phases and p.phase not in st.phases:
         out.append(("session_type_id", f"{st.id!r} is not open to the {p.phase} phase"))
+    single = st.kind in (SessionKind.INDIVIDUAL, SessionKind.ASSESSMENT)
+    if single and not any(i.session_type == st.id for i in clinic.curriculum_for(p.track)):
+        # W1: no more than per_week of a non-group type, and it is not in the curriculum.
+        out.append(("session_type_id", f"{st.id!r} is not in the {p.track} curriculum"))
     if st.kind is SessionKind.INDIVIDUAL and lk.therapist not in (None, p.primary_therapist):
         out.append(
             (

@@ -211,4 +211,6 @@ def test_primary_therapist_booked_at_every_slot_in_a_solved_week() -> None:
     schedule = solved(tiny_clinic(4))
     ((_, reason),) = unplaced(schedule).items()
     assert "with their primary therapist T1 fits only MON-IND, WED-IND, FRI-IND" in reason
-    assert reason.endswith("and T1 is booked at those times.")
+    assert reason.endswith(
+        "and T1 is booked at those times (leading 3 individual or family session(s))."
+    )

@@ -396,3 +396,13 @@ def test_more_leader_hours_needed_than_the_staff_may_work() -> None:
         "3 h of individual sessions) but the therapists may work 10 h in all"
     ]
     assert solved(clinic).placed_patients == frozenset()
+
+
+def test_lock_of_an_individual_type_the_track_does_not_have(book: Path) -> None:
+    set_cell(book, "Patients", 2, "track", "adolescent")
+    lock(book, "MON-IND", "IND", patient="P1")
+    found = lock_problems(book)
+    assert "this lock cannot hold: 'IND' is not in the adolescent curriculum" in {
+        p.message for p in found
+    }
+    assert ("Locks", 2, "session_type_id") in where(found)
