@@ -1,7 +1,8 @@
 """The ``iop-scheduler`` command line.
 
-Exit statuses: 0 success; 2 input problems (every one printed with sheet, row, column and
-fix); 3 the solver could not produce a publishable schedule; 4 the produced schedule failed
+Exit statuses: 0 success; 2 input errors (every one printed with sheet, row, column and
+fix; planning warnings are printed too but never change the status); 3 the solver could not
+produce a publishable schedule; 4 the produced schedule failed
 the independent check and was not published; 1 an unexpected internal error (reported in
 one line, without a traceback unless ``--debug``).
 """
@@ -44,38 +45,31 @@ def _default_input() -> Path:
     return local if local.exists() else SAMPLE_INPUT
 
 
-def _load(path: Path, *, strict: bool) -> tuple[Clinic, str]:
-    """Read and check the clinic at ``path``.
+def _load(path: Path, *, writes: bool) -> tuple[Clinic, str, int]:
+    """Read and check the clinic at ``path``: its input hash and how many warnings.
 
-    Problems that stop the clinic being read always fail (CliError listing every one).
-    Planning problems — a patient whose job leaves too few blocks, a caseload over its cap —
-    fail ``validate`` (``strict``) but only warn for ``solve``: the solver then lists the
-    patients they affect as unplaced, with the reason, instead of refusing the whole clinic.
+    Every command shares scheduler.validate's notion (:class:`~scheduler.validate.Checked`):
+    errors (the input cannot be read) stop it with exit status 2; warnings (planning
+    problems) are printed and it goes on — ``solve`` lists the patients they affect as
+    unplaced, with the reason.
     """
-    from scheduler.validate import format_problems, validate_path
+    from scheduler.validate import check_path, errors_text, warnings_text
     from scheduler.workbook import input_hash
 
-    clinic, problems = validate_path(path)
-    if clinic is None or (problems and strict):
-        raise CliError(
-            f"{path}: {len(problems)} problem(s) in the input; nothing was written.\n"
-            + format_problems(problems),
-            EXIT_INPUT,
-        )
-    if problems:
-        print(
-            f"warning: {len(problems)} planning problem(s); the patients they affect will be "
-            "listed as unplaced:\n" + format_problems(problems),
-            file=sys.stderr,
-        )
-    return clinic, input_hash(path)
+    checked = check_path(path)
+    if checked.clinic is None:
+        raise CliError(errors_text(path, checked.errors, writes=writes), EXIT_INPUT)
+    if checked.warnings:
+        print(warnings_text(checked.warnings), file=sys.stderr)
+    return checked.clinic, input_hash(path), len(checked.warnings)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from scheduler.validate import summary
 
-    clinic, _ = _load(Path(args.input), strict=True)
-    print(f"{args.input}: no problems found.")
+    clinic, _, warnings = _load(Path(args.input), writes=False)
+    found = f"no errors, {warnings} warning(s) (above)" if warnings else "no problems found"
+    print(f"{args.input}: {found}.")
     print(summary(clinic))
     return EXIT_OK
 
@@ -130,7 +124,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from scheduler.schedule_json import schedule_json_bytes
 
     input_path = Path(args.input) if args.input else _default_input()
-    clinic, digest = _load(input_path, strict=False)
+    clinic, digest, _ = _load(input_path, writes=True)
     options = SolveOptions(time_limit_s=args.time_limit, seed=args.seed, workers=args.workers)
     print(
         f"Solving {input_path} (time limit {args.time_limit:g} s, {args.workers} workers, "
@@ -156,6 +150,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     payload = schedule_json_bytes(schedule, input_path=str(input_path), input_hash=digest)
     written = _publish(clinic, schedule, args, extra={"schedule.json": payload})
     _report_unplaced(schedule)
+    _report_waivers(clinic, schedule)
     print(f"Published {len(written)} files into {out}/")
     return EXIT_OK
 
@@ -209,6 +204,16 @@ def _report_unplaced(schedule: Schedule) -> None:
         print(f"  {u.patient}: {u.reason}")
 
 
+def _report_waivers(clinic: Clinic, schedule: Schedule) -> None:
+    """Placed patients short of what the rules ask, each said (scheduler.compliance)."""
+    from scheduler.compliance import schedule_notes
+
+    notes = schedule_notes(clinic, schedule)
+    if notes:
+        print(f"Waived sessions and short weeks ({len(notes)}):")
+        print("\n".join(f"  {n}" for n in notes))
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from scheduler.schedule_json import read_schedule_json
 
@@ -219,7 +224,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"{args.schedule}: not a readable schedule.json ({err})", EXIT_INPUT
         ) from err
     input_path = Path(args.input) if args.input else Path(meta.input_path)
-    clinic, digest = _load(input_path, strict=False)
+    clinic, digest, _ = _load(input_path, writes=True)
     if meta.input_hash and digest != meta.input_hash and not args.force:
         raise CliError(
             f"{input_path} has changed since this schedule was made (input hash differs); "

@@ -25,6 +25,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from scheduler import compliance
 from scheduler.domain import Patient, Weekday, format_time
 from scheduler.exports.ical import FeedInfo
 from scheduler.exports.options import PublishOptions
@@ -398,15 +399,7 @@ def compliance_rows(view: ScheduleView) -> list[list[Value]]:
             group_days = Counter(v.date for v in mine if v.kind.is_group)
             partial = p.admission > week.monday or p.discharge < sunday
             waived = partial or p.is_stepping_down(week.monday)
-            problems = []
-            if hours > band.max_hours + 1e-9:
-                problems.append("hours above band")
-            if not waived and hours < need - 1e-9:
-                problems.append("hours short")
-            if not waived and len(group_days) < st.min_days(p.track):
-                problems.append("too few days")
-            if max(group_days.values(), default=0) > st.max_group_blocks_per_day:
-                problems.append("too many group blocks in a day")
+            attended = [(v.kind, v.date) for v in mine]
             note = "partial week" if partial else ("step-down" if waived else "")
             rows.append(
                 [
@@ -422,7 +415,7 @@ def compliance_rows(view: ScheduleView) -> list[list[Value]]:
                     max(services.values(), default=0),
                     sum(1 for n in services.values() if n >= 4),
                     note,
-                    "; ".join(problems) or "OK",
+                    compliance.status(clinic, p, week.index, attended),
                 ]
             )
     return rows
