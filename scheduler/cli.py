@@ -28,7 +28,9 @@ EXIT_INPUT = 2
 EXIT_NO_SCHEDULE = 3
 EXIT_CHECK_FAILED = 4
 
-SAMPLE_INPUT = Path(__file__).resolve().parent.parent / "data" / "sample_clinic.xlsx"
+#: The sample clinic shipped inside the package (``scheduler/sample_data`` links to the
+#: repository's ``data/``), so an installed wheel finds it too.
+SAMPLE_INPUT = Path(__file__).resolve().parent / "sample_data" / "sample_clinic.xlsx"
 
 
 class CliError(Exception):
