@@ -7,6 +7,8 @@ and the model and the checker must agree on that, so it is computed here once.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from scheduler.domain import (
     Block,
     Clinic,
@@ -92,3 +94,17 @@ def required_sessions(clinic: Clinic, patient: Patient, item: CurriculumItem, we
     in treatment; in a week of admission or discharge, pro rata to the days in treatment,
     rounded down — admitted on a Wednesday (5 of 7 days), 3 a week becomes 2."""
     return item.per_week * days_in_treatment(clinic, patient, week) // 7
+
+
+def priority_key(clinic: Clinic, patient: Patient) -> tuple[int, dt.date]:
+    """The placement priority (RULES.md P3): continuing patients first, then new
+    admissions, each by admission date, earlier first; a smaller key is a higher priority.
+    Patients with equal keys are equals: neither may be told the other came first."""
+    return (0 if patient.is_continuing(clinic.settings.week_start) else 1, patient.admission)
+
+
+def priority_label(clinic: Clinic, patient: Patient) -> str:
+    """The priority class in words, e.g. ``continuing`` or ``new 2026-12-08``."""
+    if patient.is_continuing(clinic.settings.week_start):
+        return "continuing"
+    return f"new {patient.admission.isoformat()}"
