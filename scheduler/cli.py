@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -45,6 +46,12 @@ class CliError(Exception):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+def _command() -> str:
+    """How the user typed this command, for the next command to suggest: the checkout's
+    ./iop-scheduler wrapper says so, since plain iop-scheduler is not on its PATH."""
+    return os.environ.get("IOP_SCHEDULER_COMMAND") or "iop-scheduler"
 
 
 def _default_input() -> Path:
@@ -140,7 +147,7 @@ def cmd_template(args: argparse.Namespace) -> int:
         )
     write_template(path)
     emit(f"Wrote a blank clinic workbook to {path}. Fill it in, then run:")
-    emit(f"  iop-scheduler validate {path}")
+    emit(f"  {_command()} validate {path}")
     return EXIT_OK
 
 

@@ -110,6 +110,13 @@ def coordinator_summary(schedule: Schedule, weights: Mapping[str, int] | None = 
         quality_line(stats),
         f"{len(schedule.sessions)} sessions; solved in {stats.wall_time_s:.0f} s.",
     ]
+    if schedule.starting_later:
+        n = len(schedule.starting_later)
+        lines.append(f"{_patients(n)} admitted too late for this plan start next week.")
+    if stats.clock_cut:
+        lines.append(
+            "The time limit cut the search short: running it again may give another timetable."
+        )
     if stats.terms:
         lines += ["", cost_table(stats.terms, weights)]
     return "\n".join(lines)

@@ -128,3 +128,15 @@ def test_the_wrapper_says_what_to_do_before_make_run(tmp_path: Path) -> None:
     )
     assert done.returncode != 0
     assert "make run" in done.stderr
+
+
+def test_the_wrapper_suggests_commands_in_its_own_form(tmp_path: Path) -> None:
+    if not (ROOT / ".venv" / "bin" / "iop-scheduler").exists():
+        pytest.skip("no .venv")
+    shutil.copy(WRAPPER, tmp_path / "iop-scheduler")
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    done = subprocess.run(
+        ["./iop-scheduler", "template", "mine.xlsx"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "  ./iop-scheduler validate mine.xlsx" in done.stdout

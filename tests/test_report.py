@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -101,3 +102,20 @@ def test_summary_reads_like_the_issue() -> None:
     ]
     assert "Extra group times of day" in text
     assert "objective" not in text.lower() and "bound" not in text.lower()
+
+
+def test_summary_mentions_late_admissions_and_a_clock_cut() -> None:
+    schedule = Schedule(
+        week_start=dt.date(2026, 12, 7),
+        weeks=1,
+        sessions=(),
+        unplaced=(),
+        stats=stats(clock_cut=True, placed_bound=0),
+        starting_later=("P7", "P8"),
+    )
+    text = coordinator_summary(schedule)
+    assert "2 patients admitted too late for this plan start next week." in text
+    assert "running it again may give another timetable" in text
+    plain = replace(schedule, starting_later=(), stats=stats(placed_bound=0))
+    assert "next week" not in coordinator_summary(plain)
+    assert "again" not in coordinator_summary(plain)
