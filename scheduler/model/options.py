@@ -101,7 +101,9 @@ class ProgressEvent:
     objective: float
     best_bound: float
     placed: int
-    phase: str = ""  # what the solver is doing, in words
+    #: What the solver is doing, shown in words by scheduler.progress: "placement",
+    #: "quality" or "proof" (any other name is shown as it is); empty when it does not say.
+    phase: str = ""
 
 
 class ModelInvalidError(RuntimeError):
