@@ -17,6 +17,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import metadata
 from itertools import pairwise
 
@@ -108,6 +109,7 @@ _WIDTHS.update({c: 0.6 for c in " -()/[]rtf"})
 _WIDTHS.update({c: 1.5 for c in "mwMW@%"})
 
 
+@lru_cache(maxsize=1 << 16)  # the same names and codes fill thousands of rows
 def text_units(text: str) -> float:
     """The width ``text`` takes on a line, in column-width units."""
     total = 0.0
@@ -124,6 +126,7 @@ def width_for_word(word: str) -> float:
     return math.ceil(min(text_units(word), MAX_WORD) + 1.5)
 
 
+@lru_cache(maxsize=1 << 16)
 def wrapped_lines(text: str, width: float) -> int:
     """How many lines ``text`` takes in a wrapped column ``width`` units wide.
 
