@@ -130,6 +130,9 @@ def test_sign_in_sheets_never_split_and_share_pages(book) -> None:
         assert ws.row_dimensions[r].height * 25.4 / 72 >= 8  # mm to sign in
         assert ws.cell(r, 3).border.bottom.style == "thin"
     assert ws.column_dimensions["C"].width >= 40  # "Signature", not "#", is the widest
+    # Headings span the sheet's width (and wrap there) instead of widening column A.
+    merged = {str(m) for m in ws.merged_cells.ranges}
+    assert all(f"A{t}:E{t}" in merged and f"A{t + 2}:E{t + 2}" in merged for t in titles)
     assert ws.column_dimensions["A"].width <= 6
 
 
