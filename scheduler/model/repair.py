@@ -44,17 +44,19 @@ def repair(
     values: dict[int, int],
     make_solver: Callable[[float], cp_model.CpSolver],
     budget: float,
+    lock_weight: int = 0,
 ) -> Repaired:
     """Improve ``values`` (a full solution of ``model``) within the keep-or-drop
     neighbourhood (module docstring), in at most :data:`ROUNDS` rounds and ``budget``
-    deterministic time. ``make_solver(limit)`` gives a configured solver."""
-    points = _points(v, costs, values)
+    deterministic time. ``make_solver(limit)`` gives a configured solver. Each unmet lock
+    costs ``lock_weight`` points, as in phase one, so that no swap drops a lock."""
+    points = _points(v, costs, values, lock_weight)
     used = 0.0
     optimal = False
     for _ in range(ROUNDS):
         if points == 0 or budget - used < 0.05:
             break
-        hood = _neighbourhood(model, inst, v, costs, values)
+        hood = _neighbourhood(model, inst, v, costs, values, lock_weight)
         solver = make_solver(budget - used)
         status = solver.solve(hood)
         used += solver.response_proto.deterministic_time
@@ -69,8 +71,11 @@ def repair(
     return Repaired(values, points, optimal, used)
 
 
-def _points(v: Variables, costs: dict[str, int], values: dict[int, int]) -> int:
-    return sum(c for pid, c in costs.items() if values[v.placed[pid].index] == 0)
+def _points(v: Variables, costs: dict[str, int], values: dict[int, int], lock_weight: int) -> int:
+    unmet = sum(values[lit.index] == 0 for lit in v.lock_ok.values())
+    return sum(c for pid, c in costs.items() if values[v.placed[pid].index] == 0) + (
+        lock_weight * unmet
+    )
 
 
 def _neighbourhood(
@@ -79,6 +84,7 @@ def _neighbourhood(
     v: Variables,
     costs: dict[str, int],
     values: dict[int, int],
+    lock_weight: int,
 ) -> cp_model.CpModel:
     hood = model.clone()
     var = hood.get_int_var_from_proto_index
@@ -96,5 +102,6 @@ def _neighbourhood(
     hood.clear_hints()  # type: ignore[no-untyped-call]
     for i, val in values.items():
         hood.add_hint(var(i), val)
-    hood.minimize(sum(c * (1 - var(v.placed[pid].index)) for pid, c in costs.items()))
+    unmet = sum(lock_weight * (1 - var(lit.index)) for lit in v.lock_ok.values())
+    hood.minimize(sum(c * (1 - var(v.placed[pid].index)) for pid, c in costs.items()) + unmet)
     return hood
