@@ -661,6 +661,21 @@ def test_l1_a_lock_outweighs_every_placement() -> None:
     assert s.unmet_locks == () and placed(s) == {"P1"}
 
 
+@pytest.mark.parametrize("proven", [True, False])
+def test_no_schedule_gets_time_limit_advice_only_when_time_ran_out(proven: bool) -> None:
+    from ortools.sat.python import cp_model
+
+    from scheduler.model.solve import _Built, _Clock, _no_schedule
+
+    clinic = tiny_clinic()
+    status = cp_model.INFEASIBLE if proven else cp_model.UNKNOWN
+    built = _Built(clinic, OPTIONS, frozenset())
+    s = _no_schedule(clinic, built, OPTIONS, frozenset(), status, _Clock(OPTIONS))
+    assert s.stats.status == ("INFEASIBLE" if proven else "UNKNOWN")
+    assert len(s.unplaced) == 3
+    assert all(("time limit" in u.reason) != proven for u in s.unplaced)
+
+
 # ---------------------------------------------------------------------------- horizon
 
 
