@@ -491,11 +491,13 @@ def unmet_lock_reason(
     data: Sequence[str] = (),
     clashes: Sequence[str] = (),
     proven: bool = True,
+    shared: Sequence[str] = (),
 ) -> str:
     """Why a lock is not kept (RULES.md L1), from the binding cause. ``lock_ids`` are the
     locks of one pinned session (kept or dropped together); ``data`` what the data alone
     shows cannot hold (validate's words); ``clashes`` the kept locks it cannot be kept
-    with; ``proven`` False when no search proved it cannot be kept."""
+    with, ``shared`` who or what they both name (e.g. ``"patient P1"``); ``proven`` False
+    when no search proved it cannot be kept."""
     together = ""
     if len(lock_ids) > 1:
         together = (
@@ -506,10 +508,11 @@ def unmet_lock_reason(
         cause = f"It cannot hold: {'; '.join(data)}."
     elif clashes:
         which = "lock {}, which is" if len(clashes) == 1 else "locks {}, which are"
+        both = f"both name {', '.join(shared)}, and " if shared else ""
         cause = (
             f"It cannot be kept together with {which.format(', '.join(clashes))} kept: "
-            "together they ask for the same person, room or time, or more than the rules "
-            "allow."
+            f"{both}together they ask for the same person, room or time, or more than the "
+            "rules allow."
         )
     elif proven:
         cause = (

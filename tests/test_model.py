@@ -630,7 +630,8 @@ def test_l1_locks_that_conflict_with_each_other_drop_one() -> None:
     assert placed(s) == {"P1", "P2", "P3"}
     (unmet,) = s.unmet_locks
     (kept,) = {"A", "B"} - {unmet.lock}
-    assert f"lock {kept}," in unmet.reason and "time limit" not in unmet.reason
+    assert f"lock {kept}," in unmet.reason and "both name patient P1" in unmet.reason
+    assert "time limit" not in unmet.reason
 
 
 def test_l1_one_session_in_two_rooms_says_so() -> None:

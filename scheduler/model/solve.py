@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ortools.sat.python import cp_model
 
@@ -623,8 +623,30 @@ def _unmet_locks(
         clashes: list[str] | None = []
         if not facts and len(reasons) < MAX_DIAGNOSED:
             clashes = _clashes(built, options, kept, lock_id)
-        reasons[pin] = unmet_lock_reason(pin, facts, clashes or (), proven=clashes is not None)
+        shared = _shared(built.inst, pin, clashes or [])
+        reasons[pin] = unmet_lock_reason(
+            pin, facts, clashes or (), proven=clashes is not None, shared=shared
+        )
     return tuple(UnmetLock(x, reasons[by_lock[x].locks]) for x in unmet)
+
+
+def _shared(inst: Instance, pin: tuple[str, ...], clashes: list[str]) -> list[str]:
+    """The patients, therapists and rooms that the pin's locks and the clashing locks both
+    name: where a coordinator looks first."""
+    by_id = {lk.id: lk for lk in inst.clinic.locks}
+
+    def named(ids: Sequence[str]) -> set[str]:
+        out = set()
+        for x in ids:
+            lk = by_id[x]
+            for what, ident in (("patient", lk.patient), ("therapist", lk.therapist)):
+                if ident is not None:
+                    out.add(f"{what} {ident}")
+            if lk.room is not None:
+                out.add(f"room {lk.room}")
+        return out
+
+    return sorted(named(pin) & named(clashes))
 
 
 def _pin_clash(inst: Instance, pin: Pin) -> list[str]:
