@@ -489,15 +489,16 @@ def no_solution_reason(time_limit_s: float, proven: bool = False) -> str:
 def unmet_lock_reason(
     lock_ids: Sequence[str],
     data: Sequence[str] = (),
-    clashes: Sequence[str] = (),
+    clashes: Sequence[str] | None = (),
     proven: bool = True,
     shared: Sequence[str] = (),
 ) -> str:
     """Why a lock is not kept (RULES.md L1), from the binding cause. ``lock_ids`` are the
     locks of one pinned session (kept or dropped together); ``data`` what the data alone
     shows cannot hold (validate's words); ``clashes`` the kept locks it cannot be kept
-    with, ``shared`` who or what they both name (e.g. ``"patient P1"``); ``proven`` False
-    when no search proved it cannot be kept."""
+    with (empty: it cannot hold whatever the others; None: not diagnosed), ``shared`` who
+    or what they both name (e.g. ``"patient P1"``); ``proven`` whether the solve proved
+    that no schedule keeps more locks."""
     together = ""
     if len(lock_ids) > 1:
         together = (
@@ -514,11 +515,16 @@ def unmet_lock_reason(
             f"{both}together they ask for the same person, room or time, or more than the "
             "rules allow."
         )
-    elif proven:
+    elif clashes is not None:
         cause = (
             "No schedule can keep it, whatever the other locks: it asks for something the "
             "clinic's rules do not allow at that time (hours, group size, credentials or "
             "bookings)."
+        )
+    elif proven:
+        cause = (
+            "No schedule keeps more of the locks than this one (proven), so keeping it "
+            "means dropping another lock."
         )
     else:
         return together + (

@@ -225,6 +225,10 @@ def test_unmet_lock_reasons_say_the_binding_cause() -> None:
     assert "lock L1, which is kept" in clash and "both name therapist T1" in clash
     pinned = unmet_lock_reason(["L3", "L4"], data=["they put one GT session in rooms R1, R2"])
     assert "Locks L3, L4" in pinned and "rooms R1, R2" in pinned
-    # Only a lock no search proved impossible is told that more time may keep it.
-    assert "time limit" in unmet_lock_reason(["L5"], proven=False)
-    assert "time limit" not in unmet_lock_reason(["L5"])
+    alone = unmet_lock_reason(["L5"], clashes=[])
+    assert "whatever the other locks" in alone and "time limit" not in alone
+    # Not diagnosed: what the solve proved, and only an unproven solve is told that more
+    # time may keep it.
+    assert "time limit" in unmet_lock_reason(["L5"], clashes=None, proven=False)
+    proven = unmet_lock_reason(["L5"], clashes=None, proven=True)
+    assert "dropping another lock" in proven and "time limit" not in proven

@@ -352,6 +352,7 @@ def solve_one(
             sessions,
             [x for x, lit in v.lock_ok.items() if not solver2.boolean_value(lit)],
             options,
+            placement_proven,
         ),
     )
 
@@ -580,9 +581,11 @@ def _pins(inst: Instance) -> list[Pin]:
     return [pin for act in sorted(acts) for pin in pins(inst.locks_for(act))]
 
 
-#: Most pinned sessions diagnosed one by one (each a short feasibility solve); any further
-#: unmet lock gets the reason the data gives, or a general one.
-MAX_DIAGNOSED = 20
+#: Deterministic time for diagnosing unmet locks, all together (at most this share of the
+#: solve's work and :data:`DIAGNOSIS_MAX`); a lock left undiagnosed gets the reason the
+#: data gives, or what the solve proved.
+DIAGNOSIS_SHARE = 0.1
+DIAGNOSIS_MAX = 10.0
 
 
 def _unmet_locks(
@@ -591,12 +594,14 @@ def _unmet_locks(
     sessions: list[Session],
     dropped: list[str],
     options: SolveOptions,
+    proven: bool,
 ) -> tuple[UnmetLock, ...]:
     """The locks the schedule does not keep, each with the reason that binds: what the data
     alone shows (validate's words), else the kept locks it conflicts with, from a
     feasibility-only solve on a fresh model (``build``) with the kept locks and this one as
     assumptions (assumptions and an objective do not mix in CP-SAT). ``dropped`` are the
-    locks the solve gave up; one the extraction keeps all the same is not unmet."""
+    locks the solve gave up; one the extraction keeps all the same is not unmet. ``proven``:
+    the solve proved that no schedule keeps more locks."""
     from scheduler.validate import lock_conflicts
 
     unmet = [
@@ -615,18 +620,18 @@ def _unmet_locks(
     _tie_pins(built)
     by_lock = {lock_id: pin for pin in _pins(built.inst) for lock_id in pin.locks}
     reasons: dict[tuple[str, ...], str] = {}
+    work = min(DIAGNOSIS_SHARE * options.work, DIAGNOSIS_MAX)
     for lock_id in unmet:
         pin = by_lock[lock_id].locks
         if pin in reasons:
             continue
         facts = _pin_clash(built.inst, by_lock[lock_id]) + [m for x in pin for m in data.get(x, [])]
-        clashes: list[str] | None = []
-        if not facts and len(reasons) < MAX_DIAGNOSED:
-            clashes = _clashes(built, options, kept, lock_id)
+        clashes = None
+        if not facts and work > 0.05:
+            clashes, used = _clashes(built, options, kept, lock_id, work)
+            work -= used
         shared = _shared(built.inst, pin, clashes or [])
-        reasons[pin] = unmet_lock_reason(
-            pin, facts, clashes or (), proven=clashes is not None, shared=shared
-        )
+        reasons[pin] = unmet_lock_reason(pin, facts, clashes, proven=proven, shared=shared)
     return tuple(UnmetLock(x, reasons[by_lock[x].locks]) for x in unmet)
 
 
@@ -684,16 +689,19 @@ def _keeps(s: Session, lk: Lock) -> bool:
 
 
 def _clashes(
-    built: _Built, options: SolveOptions, kept: list[str], lock_id: str
-) -> list[str] | None:
+    built: _Built, options: SolveOptions, kept: list[str], lock_id: str, work: float
+) -> tuple[list[str] | None, float]:
     """The kept locks that, with ``lock_id``, cannot all hold (a sufficient core of the
-    assumptions, so every lock named takes part); None when no solve proved it."""
+    assumptions, so every lock named takes part), or None when the solve within ``work``
+    did not prove it; and the deterministic time used."""
     lits = built.vars.lock_ok
     built.model.clear_assumptions()
     built.model.add_assumptions([lits[x] for x in [*kept, lock_id]])
-    solver = _solver(options, _Clock(options), min(10.0, options.work))
+    solver = _solver(options, _Clock(options), work)
     solver.parameters.num_workers = 1  # the core of assumptions needs the sequential search
-    if solver.solve(built.model) != cp_model.INFEASIBLE:
-        return None
+    status = solver.solve(built.model)
+    used = solver.response_proto.deterministic_time
+    if status != cp_model.INFEASIBLE:
+        return None, used
     core = set(solver.sufficient_assumptions_for_infeasibility())
-    return [x for x in kept if lits[x].index in core]
+    return [x for x in kept if lits[x].index in core], used
