@@ -612,10 +612,27 @@ def _individual_capacity(clinic: Clinic, t: Therapist, st: SessionType, week: in
     return min(total, int(t.max_hours_week * 60 // st.duration_min))
 
 
+def _hours_offered(t: Therapist) -> float:
+    """The most hours a therapist can work in a week: their availability each day, within
+    max_hours_day, and max_hours_week in all. Closures are left out, so this never
+    understates (the check that uses it warns only when the data prove a shortfall)."""
+    by_day: dict[int, list[Window]] = {}
+    for w in t.availability:
+        by_day.setdefault(int(w.weekday), []).append(w)
+    total = 0.0
+    for windows in by_day.values():
+        minutes, end = 0, -1
+        for w in sorted(windows, key=lambda w: w.start):
+            minutes += max(0, w.end - max(w.start, end))
+            end = max(end, w.end)
+        total += min(t.max_hours_day, minutes / 60)
+    return min(t.max_hours_week, total)
+
+
 def staff_hours(clinic: Clinic) -> list[Problem]:
     """G5 for the whole clinic: the individual sessions owed plus the fewest groups that
     can seat every patient's group sessions need more leader hours than all therapists
-    together may work in a week."""
+    together may work in a week (within their availability)."""
     out = []
     types = clinic.session_type_by_id
     for week in range(clinic.settings.weeks):
@@ -637,7 +654,7 @@ def staff_hours(clinic: Clinic) -> list[Problem]:
             max(-(-n // types[s].max_size), most[(s, tr)]) * types[s].hours
             for (s, tr), n in seats.items()
         )
-        offered = sum(t.max_hours_week for t in clinic.therapists)
+        offered = sum(_hours_offered(t) for t in clinic.therapists)
         if groups + single > offered + 1e-9:
             out.append(
                 Problem(

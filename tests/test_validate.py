@@ -11,7 +11,7 @@ from factory import WEEK, room, therapist, tiny_clinic
 from sheets import add_row, set_cell, settings_row, where
 from solved import solved
 
-from scheduler.domain import Closure, Problem, Site
+from scheduler.domain import Closure, Problem, Site, Weekday
 from scheduler.validate import (
     format_problems,
     group_seats_needed,
@@ -406,3 +406,18 @@ def test_lock_of_an_individual_type_the_track_does_not_have(book: Path) -> None:
         p.message for p in found
     }
     assert ("Locks", 2, "session_type_id") in where(found)
+
+
+def test_leader_hours_offered_follow_availability() -> None:
+    # Each works 40 h a week on paper but is available only Monday evenings (3 h).
+    staff = (
+        therapist("T1", days=(Weekday.MON,), start="16:00", end="21:00", max_hours_day=3),
+        therapist("T2", frozenset({"CADC"}), days=(Weekday.MON,), start="18:00", end="21:00"),
+    )
+    clinic = tiny_clinic(therapists=staff)
+    found = [p.message for p in planning_problems(clinic) if p.key is None]
+    assert found == [
+        "the week of 07 Dec needs at least 12 therapist hours (9 h of groups at full size, "
+        "3 h of individual sessions) but the therapists may work 6 h in all"
+    ]
+    assert solved(clinic).placed_patients == frozenset()
