@@ -107,8 +107,8 @@ def _free_blocks(clinic: Clinic, p: Patient, st: SessionType, week: int) -> list
 
 
 def _rank(clinic: Clinic, p: Patient) -> tuple[int, dt.date]:
-    """Placement priority, lower first: continuing patients (all alike), then new
-    admissions by admission date. A reason claims that others were placed first only
+    """Placement priority (RULES.md P3), lower first: continuing patients (all alike), then
+    new admissions by admission date. A reason claims that others were placed first only
     when one of them really ranks strictly ahead."""
     if p.is_continuing(clinic.settings.week_start):
         return (0, dt.date.min)
@@ -433,10 +433,13 @@ def _full_groups(
         head = f"Every {p.track.value} group in their free blocks is full at {', '.join(full)}"
         later = _behind(clinic, p, holders.values())
         if later:
+            # Placement is lexicographic (RULES.md P3): a lower-priority patient keeps a
+            # place only when this patient could not take it and still have a legal week,
+            # so the full groups are not the whole cause; say so rather than blame them.
             return (
-                f"{head}{busy_txt}, though {len(later)} of those seats are held by patients "
-                "placed after them in priority (new admissions, or later ones); a longer run "
-                "may place them."
+                f"{head}{busy_txt}; {len(later)} of those seats are held by patients placed "
+                "after them in priority (new admissions, or later ones), but taking one of "
+                "those patients' places would still not give them a legal week."
             )
         if first is None:
             return f"{head}{busy_txt}, with patients of the same priority as them."

@@ -164,8 +164,9 @@ def test_earlier_admission_placed_first_names_the_date() -> None:
 
 
 def test_seats_held_by_lower_priority_patients_are_not_called_a_cause() -> None:
-    # A schedule cut short by the time limit may seat new admissions before a continuing
-    # patient; the reason says so instead of blaming full groups alone.
+    # Full groups seated with new admissions are not why a continuing patient is out:
+    # under lexicographic placement (P3) they keep those seats only if the continuing
+    # patient could not use them. Said in words, not blamed on the groups.
     clinic = seats_for_four(*(new(f"P{i}") for i in range(1, 5)), patient("P5"))
     sessions = [
         Session(f"W0-{b}-GT-{k}", f"GT-{b}-{k}", 0, b, "GT", r, (t,), pair)
@@ -175,7 +176,8 @@ def test_seats_held_by_lower_priority_patients_are_not_called_a_cause() -> None:
         )
     ]
     reason = explain_unplaced(clinic, sessions, "P5")
-    assert "4 of those seats are held by patients placed after them in priority" in reason
+    assert "; 4 of those seats are held by patients placed after them in priority" in reason
+    assert reason.endswith("would still not give them a legal week.")
     assert "placed first" not in reason
 
 
