@@ -193,6 +193,27 @@ def test_the_fallback_claims_no_priority_nobody_has() -> None:
     assert set(reasons) == {"P1", "P2", "P3"}
     for reason in reasons.values():
         assert "placed first" not in reason
+        assert reason == (
+            "GT is needed 3× a week, but 0 GT group(s) with room run in their free blocks and "
+            "the therapists who may lead it there have hours left for 2 more (T2 0 of 6 h "
+            "booked)."
+        )
+
+
+def test_what_the_groups_hold_when_no_single_cause_is_found() -> None:
+    # Friday's only group room seats three; four patients of one priority need it.
+    rooms = (
+        room("R1", availability=(window(Weekday.MON, "08:00", "22:00"),)),
+        room("R2", capacity=3, availability=(window(Weekday.FRI, "08:00", "22:00"),)),
+        room("R3", availability=(window(Weekday.WED, "08:00", "22:00"),)),
+        room("OFFICE", capacity=1),
+    )
+    four = [patient(f"P{i}", "T1" if i <= 2 else "T2") for i in range(1, 5)]
+    schedule = solved(tiny_clinic(rooms=rooms, patients=tuple(four)))
+    ((_, reason),) = unplaced(schedule).items()
+    assert reason.startswith("Could not be fitted with the other patients. Their free blocks")
+    assert "FRI-EVE GT 3/3 full, MON-EVE GT 3/12, WED-EVE GT 3/12" in reason
+    assert reason.endswith("they need GT 3× a week on at least 3 day(s).")
 
 
 def test_primary_therapist_out_of_weekly_hours() -> None:
