@@ -421,3 +421,18 @@ def test_leader_hours_offered_follow_availability() -> None:
         "3 h of individual sessions) but the therapists may work 6 h in all"
     ]
     assert solved(clinic).placed_patients == frozenset()
+
+
+def test_two_locks_pinning_one_therapist_at_the_same_time(book: Path) -> None:
+    # Individual sessions of P1 and P2 in one slot: both are led by their primary, T1.
+    lock(book, "MON-IND", "IND", patient="P1")
+    add_row(
+        book,
+        "Locks",
+        {"lock_id": "L9", "block_id": "MON-IND", "session_type_id": "IND", "patient_id": "P2"},
+    )
+    (problem,) = lock_problems(book)
+    assert (problem.row, problem.column) == (3, "therapist_id")
+    assert "cannot hold with lock 'LMON-INDIND': both pin 'T1'" in problem.message
+    set_cell(book, "Patients", 3, "primary_therapist", "T2")
+    assert lock_problems(book) == []
