@@ -465,7 +465,7 @@ def _full_groups(
     patients = clinic.patient_by_id
     full: list[str] = []
     open_spots: list[str] = []
-    none_running: list[str] = []
+    none_running: dict[str, list[str]] = defaultdict(list)  # type → blocks without one
     holders: dict[str, Patient] = {}
     for st, _ in needs:
         for b in free_by_type[st.id]:
@@ -478,7 +478,7 @@ def _full_groups(
                 and _same_class(clinic, p, st, s)
             ]
             if not here:
-                none_running.append(f"{b.id} no {p.track.value} {st.id} group")
+                none_running[st.id].append(b.id)
             for s in here:
                 room = rooms[s.room]
                 cap = st.max_size if room.virtual else min(st.max_size, room.capacity)
@@ -503,7 +503,11 @@ def _full_groups(
         return f"{head}{busy_txt}, with {first}, who are placed first."
     # No single cause: state the groups as they stand against what the patient needs.
     order = f" ({first} were placed first)" if first else ""
-    held = ", ".join([*(f"{x} full" for x in full), *open_spots, *none_running])
+    missing = [
+        f"no {p.track.value} {st_id} group in {', '.join(blocks)}"
+        for st_id, blocks in none_running.items()
+    ]
+    held = ", ".join([*(f"{x} full" for x in full), *open_spots, *missing])
     need = ", ".join(f"{st.id} {n}×" for st, n in needs)
     days = clinic.settings.min_days(p.track) if minimum_binds(clinic, p, week) else 1
     return (

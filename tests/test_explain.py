@@ -237,3 +237,14 @@ def test_primary_therapist_booked_at_every_slot_in_a_solved_week() -> None:
     assert reason.endswith(
         "and T1 is booked at those times (leading 3 individual or family session(s))."
     )
+
+
+def test_blocks_without_a_group_of_their_kind_are_listed_together() -> None:
+    clinic = tiny_clinic(3)
+    only_monday = [
+        Session("W0-MON-EVE-GT-1", "GT-MON-EVE-1", 0, "MON-EVE", "GT", "R1", ("T2",), ("P1", "P2"))
+    ]
+    reason = explain_unplaced(clinic, only_monday, "P3")
+    assert "Their free blocks hold: MON-EVE GT 2/12, no adult GT group in WED-EVE, FRI-EVE;" in (
+        reason
+    )
