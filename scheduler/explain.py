@@ -227,6 +227,31 @@ def _too_few_mates(
     )
 
 
+def _blocks_lost(clinic: Clinic, p: Patient, st: SessionType, week: int) -> str:
+    """What takes the other blocks of ``st`` at the patient's site away: commitments with
+    the travel buffer (T2), closures (T4), the treatment dates (P2) — only what applies."""
+    blocks = [
+        b
+        for b in clinic.blocks
+        if b.kind is st.block_kind and b.site == p.site and st.duration_min <= b.window.minutes
+    ]
+    buffer = clinic.settings.travel_buffer_min
+    busy = [b.id for b in blocks if not p.free(session_window(b, st), buffer)]
+    closed = [b.id for b in blocks if clinic.is_closed(b, week)]
+    dated = [b.id for b in blocks if not p.in_treatment(clinic.block_date(b, week))]
+    parts = []
+    if busy:
+        parts.append(
+            f"{', '.join(busy)} clash with their commitments "
+            f"({describe_commitments(p.commitments)}) and the {buffer}-minute travel buffer"
+        )
+    if closed:
+        parts.append(f"{', '.join(closed)} closed")
+    if dated:
+        parts.append(f"{', '.join(dated)} outside their treatment dates")
+    return "; ".join(parts) or "no other block of its kind"
+
+
 def explain_unplaced(
     clinic: Clinic,
     sessions: Sequence[Session],
@@ -264,7 +289,7 @@ def explain_unplaced(
             shown = ", ".join(b.id for b in free) or "none"
             reasons.append(
                 f"{st.name} is needed {per_week}× a week but only {len(free)} of its blocks "
-                f"fit around their commitments{busy_txt} (free: {shown})."
+                f"are open to them (free: {shown}; {_blocks_lost(clinic, p, st, week)})."
             )
         able = [
             b for b in free if any(can_lead(clinic, t.id, b, st, week) for t in clinic.therapists)

@@ -18,7 +18,7 @@ from factory import (
 )
 from solved import solved, unplaced
 
-from scheduler.domain import Clinic, Commitment, CommitmentKind, Patient, Sex, Weekday
+from scheduler.domain import Clinic, Closure, Commitment, CommitmentKind, Patient, Sex, Weekday
 from scheduler.explain import describe_commitments, explain_unplaced
 from scheduler.schedule import Session
 
@@ -49,6 +49,9 @@ def test_too_few_free_blocks_for_the_curriculum() -> None:
     clinic = replace(tiny_clinic(), patients=(busy,))
     reason = explain_unplaced(clinic, [], "P1")
     assert "needed 3× a week but only 2" in reason and "MON-EVE, WED-EVE" in reason
+    assert "FRI-EVE clash with their commitments (works Fri 17:00–23:00) and the 30-minute" in (
+        reason
+    )
 
 
 def test_full_groups_are_listed_with_their_sizes() -> None:
@@ -248,3 +251,15 @@ def test_blocks_without_a_group_of_their_kind_are_listed_together() -> None:
     assert "Their free blocks hold: MON-EVE GT 2/12, no adult GT group in WED-EVE, FRI-EVE;" in (
         reason
     )
+
+
+def test_a_closure_is_named_as_the_cause_not_commitments() -> None:
+    # Wednesday closed: three groups a week cannot be had, and nobody has commitments.
+    clinic = replace(tiny_clinic(3), closures=(Closure(WEEK + dt.timedelta(days=2)),))
+    reasons = unplaced(solved(clinic))
+    assert set(reasons) == {"P1", "P2", "P3"}
+    assert reasons["P1"].startswith(
+        "GT is needed 3× a week but only 2 of its blocks are open to them (free: MON-EVE, "
+        "FRI-EVE; WED-EVE closed)."
+    )
+    assert "commitments" not in reasons["P1"]
