@@ -86,8 +86,8 @@ def _outside_treatment_dates(clinic: Clinic, p: Patient, week: int) -> str | Non
         for b in clinic.blocks
         if b.site == p.site and not clinic.is_closed(b, week)
     ]
-    if any(p.in_treatment(d) for d in dates):
-        return None
+    if not dates or any(p.in_treatment(d) for d in dates):
+        return None  # every block closed is the closures' doing, said below
     if p.admission > clinic.settings.week_dates(week)[0]:
         return (
             f"Admitted {p.admission:%a %d %b}: no session of the program remains this week "
@@ -261,7 +261,6 @@ def explain_unplaced(
     """One or two sentences on why ``patient_id`` has no place in ``sessions``."""
     p = clinic.patient_by_id[patient_id]
     week = _first_week(clinic, p)
-    buffer = clinic.settings.travel_buffer_min
     busy = describe_commitments(p.commitments)
     busy_txt = f" ({busy})" if busy else ""
     reasons: list[str] = list(blockers)
@@ -279,10 +278,7 @@ def explain_unplaced(
         key=lambda b: (b.weekday, b.window.start),
     )
     if needs and not all_free:
-        return (
-            f"No group block is free given their commitments and the {buffer}-minute "
-            f"travel buffer{busy_txt}."
-        )
+        return f"No group block is free for them: {_blocks_lost(clinic, p, needs[0][0], week)}."
     for st, per_week in needs:
         free = free_by_type[st.id]
         if len(free) < per_week:

@@ -263,3 +263,11 @@ def test_a_closure_is_named_as_the_cause_not_commitments() -> None:
         "FRI-EVE; WED-EVE closed)."
     )
     assert "commitments" not in reasons["P1"]
+
+
+def test_a_week_closed_throughout_is_said_as_closures_not_dates() -> None:
+    week = tuple(Closure(WEEK + dt.timedelta(days=d)) for d in range(7))
+    clinic = replace(tiny_clinic(3), closures=week)
+    reason = explain_unplaced(clinic, [], "P1")
+    assert reason == "No group block is free for them: MON-EVE, WED-EVE, FRI-EVE closed."
+    assert set(unplaced(solved(clinic))) == {"P1", "P2", "P3"}
