@@ -23,7 +23,14 @@ from scheduler.domain import (
     Weekday,
     format_time,
 )
-from scheduler.rules import can_lead, individual_slots, patient_can_attend, required_sessions
+from scheduler.rules import (
+    can_lead,
+    family_slots,
+    individual_slots,
+    patient_can_attend,
+    required_sessions,
+    session_types_of_kind,
+)
 from scheduler.schedule import Session, session_window
 
 _SINGLE = (SessionKind.INDIVIDUAL, SessionKind.FAMILY, SessionKind.ASSESSMENT)
@@ -151,7 +158,8 @@ def _reachable_hours(
     clinic: Clinic, p: Patient, week: int, free_by_type: dict[str, list[Block]]
 ) -> float:
     """The most hours the patient's free blocks could give (W2 against W3's blocks a day),
-    with every single session their curriculum asks for."""
+    with every single session their curriculum asks for and a family session if due: an
+    upper bound, so a reason built on it is never wrong."""
     types = clinic.session_type_by_id
     per_day: dict[Weekday, list[float]] = defaultdict(list)
     for st in clinic.session_types:
@@ -166,7 +174,14 @@ def _reachable_hours(
         for i in clinic.curriculum_for(p.track)
         if types[i.session_type].kind in _SINGLE and types[i.session_type].counts_toward_hours
     )
-    return groups + singles
+    # W5: a family session due this week may add its hours too.
+    family = [
+        st.hours
+        for st in session_types_of_kind(clinic, p, SessionKind.FAMILY)
+        if st.counts_toward_hours and family_slots(clinic, p, st, week)
+    ]
+    due = p.family_due(clinic.settings.week_start + dt.timedelta(weeks=week))
+    return groups + singles + (max(family) if due and family else 0)
 
 
 def _hours_short(

@@ -8,6 +8,8 @@ from typing import Any
 
 from factory import (
     WEEK,
+    FamilyCadence,
+    family_type,
     group_type,
     individual_type,
     patient,
@@ -271,3 +273,20 @@ def test_a_week_closed_throughout_is_said_as_closures_not_dates() -> None:
     reason = explain_unplaced(clinic, [], "P1")
     assert reason == "No group block is free for them: MON-EVE, WED-EVE, FRI-EVE closed."
     assert set(unplaced(solved(clinic))) == {"P1", "P2", "P3"}
+
+
+def test_a_family_session_counts_towards_the_hours_a_patient_can_reach() -> None:
+    # Three groups, individual counselling and a weekly family hour: 11 hours, P4's target.
+    keen = patient(
+        "P4",
+        "T2",
+        hours_target=11,
+        family_cadence=FamilyCadence.WEEKLY,
+        family_availability=(window(Weekday.MON, "16:00", "18:00"),),
+    )
+    # T1 alone may lead family therapy: P3 sees T2, so T1 has a slot for it.
+    types = (group_type("GT"), individual_type(), family_type())
+    others = (patient("P1"), patient("P2"), patient("P3", "T2"))
+    clinic = tiny_clinic(session_types=types, patients=(*others, keen))
+    assert "hours a week" not in explain_unplaced(clinic, [], "P4")
+    assert "P4" in solved(clinic).placed_patients
