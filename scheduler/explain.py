@@ -335,6 +335,8 @@ def explain_unplaced(
         elif slots and required_sessions(clinic, p, item, week):
             reasons.append(_primary_booked(clinic, sessions, p, st, slots, week, busy_txt) or "")
 
+    reasons.append(_family_blocked(clinic, sessions, p, week) or "")
+
     # Caseload of the primary therapist.
     placed_ids = {q for s in sessions for q in s.patients}
     t = clinic.therapist_by_id[p.primary_therapist]
@@ -403,6 +405,38 @@ def _primary_booked(
     return (
         f"{st.name} with their primary therapist {t.id} fits only {shown}{busy_txt}, and "
         f"{t.id} is booked then or has reached their {t.max_hours_day:g} hours on those days."
+    )
+
+
+def _family_blocked(
+    clinic: Clinic, sessions: Sequence[Session], p: Patient, week: int
+) -> str | None:
+    """W5 against the schedule: a family session is due and has blocks in the data (so it
+    is not waived), but in each of them every therapist who may lead it is booked."""
+    if not p.family_due(clinic.settings.week_start + dt.timedelta(weeks=week)):
+        return None
+    options = [
+        (b, st)
+        for st in session_types_of_kind(clinic, p, SessionKind.FAMILY)
+        for b in family_slots(clinic, p, st, week)
+    ]
+    if not options:
+        return None  # waived (scheduler.compliance): it keeps nobody out
+    leaders: set[str] = set()
+    for b, st in options:
+        able = [t.id for t in clinic.therapists if can_lead(clinic, t.id, b, st, week)]
+        if any(not _therapist_busy(clinic, sessions, t, b, st, week) for t in able):
+            return None
+        leaders.update(able)
+    shown = ", ".join(sorted({b.id for b, _ in options}))
+    who = ", ".join(sorted(leaders))
+    held = "; ".join(
+        f"{t} {_booked_with(clinic, sessions, t, [b for b, _ in options], options[0][1], week)}"
+        for t in sorted(leaders)
+    )
+    return (
+        f"{options[0][1].name} is due this week and fits only {shown} (the family's times), "
+        f"where every therapist who may lead it ({who}) is booked ({held})."
     )
 
 

@@ -290,3 +290,21 @@ def test_a_family_session_counts_towards_the_hours_a_patient_can_reach() -> None
     clinic = tiny_clinic(session_types=types, patients=(*others, keen))
     assert "hours a week" not in explain_unplaced(clinic, [], "P4")
     assert "P4" in solved(clinic).placed_patients
+
+
+def test_a_family_session_whose_only_leader_is_booked_then() -> None:
+    # T1, the only licensed therapist, holds P1-P3's individual sessions in all three
+    # slots; P4's family can come only in the Monday slot.
+    family = patient(
+        "P4",
+        "T2",
+        family_cadence=FamilyCadence.WEEKLY,
+        family_availability=(window(Weekday.MON, "16:00", "18:00"),),
+    )
+    base = tiny_clinic(3, session_types=(group_type("GT"), individual_type(), family_type()))
+    clinic = replace(base, patients=(*base.patients, family))
+    assert unplaced(solved(clinic)) == {
+        "P4": "Family therapy is due this week and fits only MON-IND (the family's times), "
+        "where every therapist who may lead it (T1) is booked (T1 leading 1 individual or "
+        "family session(s))."
+    }
