@@ -41,7 +41,7 @@ class Weights:
 
 #: CP-SAT deterministic time per second of ``time_limit_s``; see SolveOptions (measured
 #: in benchmarks/calibrate.py).
-DETERMINISTIC_PER_SECOND = 0.4
+DETERMINISTIC_PER_SECOND = 1.0
 #: The wall clock's safety ceiling as a multiple of ``time_limit_s``: far enough above the
 #: deterministic budget that a busy machine still finishes by the budget.
 WALL_CEILING = 4.0
