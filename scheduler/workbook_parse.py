@@ -37,6 +37,7 @@ from scheduler.domain import (
 from scheduler.workbook_cells import (
     CellError,
     cell_text,
+    excel_error,
 )
 from scheduler.workbook_errors import LocatedProblem
 from scheduler.workbook_rows import Locator, RawTable, sort_problems
@@ -272,6 +273,17 @@ class _Reader:
         values: _Values = {}
         ok = True
         for col in columns:
+            error = excel_error(cells.get(col.name))
+            if error is not None:
+                ok = False
+                self.problem(
+                    table.sheet,
+                    row,
+                    col.name,
+                    f"holds the Excel error {error}, not a value",
+                    "type the value itself, or correct the formula that gives the error",
+                )
+                continue
             text = cell_text(cells.get(col.name), col.cell)
             if not text:
                 if col.required:
@@ -305,6 +317,7 @@ class _Reader:
             return []
         out = []
         first_row: dict[str, int] = {}
+        folded: dict[str, str] = {}  # casefolded ID → the ID as first written
         for row, cells in self.raw[table.sheet].rows:
             values = self.parse_cells(table, table.columns, row, cells)
             if values is None:
@@ -324,10 +337,31 @@ class _Reader:
                 if table.sheet != "Closures" and key in first_row:
                     self.duplicate(table, row, key, first_row[key])
                     continue
+                if table.id_column and folded.setdefault(key.casefold(), key) != key:
+                    self.case_duplicate(table, row, key, folded[key.casefold()], first_row)
+                    continue
                 first_row.setdefault(key, row)
                 self.locator.remember(table.sheet, key, row)
             out.append((row, record, values))
         return out
+
+    def case_duplicate(
+        self, table: Table, row: int, key: str, other: str, first_row: dict[str, int]
+    ) -> None:
+        """Two IDs that differ only in case name two files (``therapist-T01.ics``,
+        ``therapist-t01.ics``) that are one file on Windows and macOS."""
+        assert table.id_column is not None
+        # The row is left out: references to it are not reported again as unknown.
+        self.failed_sheets.add(table.sheet)
+        self.failed_ids.add(key)
+        self.problem(
+            table.sheet,
+            row,
+            table.id_column,
+            f'ID "{key}" differs from "{other}" (row {first_row[other]}) only in upper and '
+            "lower case",
+            "give every row its own ID, not just a different case",
+        )
 
     def duplicate(self, table: Table, row: int, key: str, first: int) -> None:
         if table.id_column:

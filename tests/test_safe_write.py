@@ -208,7 +208,7 @@ def test_publish_reports_a_user_file_as_an_export_error(tmp_path: Path) -> None:
     clinic, schedule = sample()
     publish(clinic, schedule, tmp_path, now=NOW)
     (tmp_path / "calendars" / "mine.ics.bak").write_text("x")
-    with pytest.raises(ExportError, match="move them somewhere else"):
+    with pytest.raises(ExportError, match="move it somewhere else"):
         publish(clinic, schedule, tmp_path, now=NOW)
 
 
@@ -309,3 +309,15 @@ def test_killed_at_any_step_the_folder_is_wholly_old_or_wholly_new(
         _publish_at(out, 2)  # the next run repairs, cleans up and keeps every UID
         assert uids(out) == first_uids, f"killed after {k} of {steps} changes"
         assert not [n for n in hidden(out) if n not in (".current", ".lock", ".versions")]
+
+
+def test_a_user_file_in_the_version_before_is_never_deleted(tmp_path: Path) -> None:
+    # A shell or a file dialog opened in out/calendars/ stays in that version's folder
+    # after the switch; a file saved there would go when the version is pruned.
+    write_tree(tmp_path, {"calendars/a.ics": b"A"})
+    write_tree(tmp_path, {"calendars/a.ics": b"A2"})
+    mine = tmp_path / ".versions" / "1" / "calendars" / "mine.txt"
+    mine.write_text("mine")
+    with pytest.raises(sw.ForeignFilesError, match=str(mine)):
+        write_tree(tmp_path, {"calendars/a.ics": b"A3"})
+    assert mine.read_text() == "mine"
