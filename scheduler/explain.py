@@ -107,8 +107,8 @@ def _free_blocks(clinic: Clinic, p: Patient, st: SessionType, week: int) -> list
 
 
 def _rank(clinic: Clinic, p: Patient) -> tuple[int, dt.date]:
-    """Placement priority, lower first: continuing patients (all alike), then new
-    admissions by admission date. A reason claims that others were placed first only
+    """Placement priority (RULES.md P3), lower first: continuing patients (all alike), then
+    new admissions by admission date. A reason claims that others were placed first only
     when one of them really ranks strictly ahead."""
     if p.is_continuing(clinic.settings.week_start):
         return (0, dt.date.min)
@@ -308,6 +308,11 @@ def explain_unplaced(
             f"Their primary therapist {t.id}'s caseload is full ({case}/{t.caseload_cap})."
         )
 
+    if not any(reasons):
+        reasons += [
+            _leader_hours_short(clinic, sessions, p, st, n, free_by_type[st.id], week) or ""
+            for st, n in needs
+        ]
     # The groups they could have joined.
     if not any(reasons) and all_free:
         reasons.append(_full_groups(clinic, sessions, p, needs, free_by_type, week, busy_txt))
@@ -389,6 +394,63 @@ def _booked_with(
     return "leading " + ", ".join(parts)
 
 
+def _leader_hours_short(
+    clinic: Clinic,
+    sessions: Sequence[Session],
+    p: Patient,
+    st: SessionType,
+    per_week: int,
+    free: list[Block],
+    week: int,
+) -> str | None:
+    """G5 against the schedule: each of the patient's ``st`` sessions is a group with room
+    already running in a free block, or a new group some leader has the weekly hours for.
+    Fewer of both together than they need is the cause."""
+    types = clinic.session_type_by_id
+    joinable = {
+        s.block
+        for s in sessions
+        if s.week == week
+        and s.session_type == st.id
+        and s.block in {b.id for b in free}
+        and _same_class(clinic, p, st, s)
+        and len(s.patients) < _seats_of(clinic, s, st)
+    }
+    leaders = [
+        t for t in clinic.therapists if any(can_lead(clinic, t.id, b, st, week) for b in free)
+    ]
+    booked = {
+        t.id: sum(
+            types[s.session_type].hours for s in sessions if s.week == week and t.id in s.therapists
+        )
+        for t in leaders
+    }
+    spare = sum(int((t.max_hours_week - booked[t.id]) / st.hours + 1e-9) for t in leaders)
+    if len(joinable) + spare >= per_week:
+        return None
+    hours = ", ".join(f"{t.id} {booked[t.id]:g} of {t.max_hours_week:g} h" for t in leaders)
+    return (
+        f"{st.name} is needed {per_week}× a week, but {len(joinable)} {st.id} group(s) with "
+        f"room run in their free blocks and the therapists who may lead it there have hours "
+        f"left for {spare} more ({hours} booked)."
+    )
+
+
+def _seats_of(clinic: Clinic, s: Session, st: SessionType) -> int:
+    room = clinic.room_by_id[s.room]
+    return st.max_size if room.virtual else min(st.max_size, room.capacity)
+
+
+def _same_class(clinic: Clinic, p: Patient, st: SessionType, s: Session) -> bool:
+    """Whether ``p`` could share session ``s`` of ``st`` (S1 track, S2 sex, S3 phase)."""
+    others = [clinic.patient_by_id[q] for q in s.patients]
+    return (
+        all(q.track is p.track for q in others)
+        and (not st.single_sex or all(q.sex is p.sex for q in others))
+        and (not st.phases or p.phase in st.phases)
+    )
+
+
 def _full_groups(
     clinic: Clinic,
     sessions: Sequence[Session],
@@ -398,10 +460,12 @@ def _full_groups(
     week: int,
     busy_txt: str,
 ) -> str:
+    """The groups of the patient's kind in their free blocks, as the schedule has them."""
     rooms = clinic.room_by_id
     patients = clinic.patient_by_id
     full: list[str] = []
     open_spots: list[str] = []
+    none_running: dict[str, list[str]] = defaultdict(list)  # type → blocks without one
     holders: dict[str, Patient] = {}
     for st, _ in needs:
         for b in free_by_type[st.id]:
@@ -411,41 +475,44 @@ def _full_groups(
                 if s.week == week
                 and s.block == b.id
                 and s.session_type == st.id
-                and all(patients[q].track is p.track for q in s.patients)
+                and _same_class(clinic, p, st, s)
             ]
+            if not here:
+                none_running[st.id].append(b.id)
             for s in here:
                 room = rooms[s.room]
                 cap = st.max_size if room.virtual else min(st.max_size, room.capacity)
                 label = f"{b.id} {st.id} {len(s.patients)}/{cap}"
                 (full if len(s.patients) >= cap else open_spots).append(label)
                 holders.update((q, patients[q]) for q in s.patients)
-    window = ", ".join(
-        sorted(
-            {
-                f"{b.id} ({format_time(session_window(b, st).start)})"
-                for st, _ in needs
-                for b in free_by_type[st.id]
-            }
-        )
-    )
     first = _ahead(clinic, p, holders.values())
-    if full and not open_spots:
+    if full and not open_spots and not none_running:
         head = f"Every {p.track.value} group in their free blocks is full at {', '.join(full)}"
         later = _behind(clinic, p, holders.values())
         if later:
+            # Placement is lexicographic (RULES.md P3): a lower-priority patient keeps a
+            # place only when this patient could not take it and still have a legal week,
+            # so the full groups are not the whole cause; say so rather than blame them.
             return (
-                f"{head}{busy_txt}, though {len(later)} of those seats are held by patients "
-                "placed after them in priority (new admissions, or later ones); a longer run "
-                "may place them."
+                f"{head}{busy_txt}; {len(later)} of those seats are held by patients placed "
+                "after them in priority (new admissions, or later ones), but taking one of "
+                "those patients' places would still not give them a legal week."
             )
         if first is None:
             return f"{head}{busy_txt}, with patients of the same priority as them."
         return f"{head}{busy_txt}, with {first}, who are placed first."
-    order = f": {first} were placed first" if first else ""
+    # No single cause: state the groups as they stand against what the patient needs.
+    order = f" ({first} were placed first)" if first else ""
+    missing = [
+        f"no {p.track.value} {st_id} group in {', '.join(blocks)}"
+        for st_id, blocks in none_running.items()
+    ]
+    held = ", ".join([*(f"{x} full" for x in full), *open_spots, *missing])
+    need = ", ".join(f"{st.id} {n}×" for st, n in needs)
+    days = clinic.settings.min_days(p.track) if minimum_binds(clinic, p, week) else 1
     return (
-        f"Could not be fitted with the other patients{order}; their free blocks ({window}) "
-        f"cannot give them a full week of groups with staff, rooms and group sizes as they "
-        f"are{busy_txt}."
+        f"Could not be fitted with the other patients{order}. Their free blocks hold: "
+        f"{held}; they need {need} a week on at least {days} day(s){busy_txt}."
     )
 
 

@@ -488,6 +488,62 @@ def lock_conflicts(clinic: Clinic) -> list[Problem]:
             Problem("Locks", lk.id, column, f"this lock cannot hold: {message}", "fix the lock")
             for column, message in found
         ]
+    return out + _clashing_locks(clinic)
+
+
+def _leader(clinic: Clinic, lk: Lock) -> str | None:
+    """The therapist a lock pins: its own, or for an individual session the patient's
+    primary therapist (W4)."""
+    kind = clinic.session_type_by_id[lk.session_type].kind
+    if lk.therapist is None and lk.patient is not None and kind is SessionKind.INDIVIDUAL:
+        return clinic.patient_by_id[lk.patient].primary_therapist
+    return lk.therapist
+
+
+def _may_share(clinic: Clinic, x: Lock, y: Lock) -> bool:
+    """Whether two locks may pin one session: same block and type, and for a one-patient
+    type (W6) not two different patients."""
+    if (x.block, x.session_type) != (y.block, y.session_type):
+        return False
+    one = clinic.session_type_by_id[x.session_type].max_size == 1
+    return not (one and x.patient and y.patient and x.patient != y.patient)
+
+
+def _clashing_locks(clinic: Clinic) -> list[Problem]:
+    """Two locks that pin one patient, therapist or room to different sessions at clashing
+    times (T1): at most one of them can hold. Reported on the later row."""
+    out = []
+    locks = clinic.locks
+    for j, later in enumerate(locks):
+        for earlier in locks[:j]:
+            if earlier.week != later.week:
+                continue
+            if _may_share(clinic, earlier, later):
+                continue  # possibly the same session, pinned twice: both can hold
+            a = session_window(
+                clinic.block_by_id[earlier.block], clinic.session_type_by_id[earlier.session_type]
+            )
+            b = session_window(
+                clinic.block_by_id[later.block], clinic.session_type_by_id[later.session_type]
+            )
+            if not a.overlaps(b):
+                continue
+            for column, x, y in (
+                ("patient_id", earlier.patient, later.patient),
+                ("therapist_id", _leader(clinic, earlier), _leader(clinic, later)),
+                ("room_id", earlier.room, later.room),
+            ):
+                if x is not None and x == y:
+                    out.append(
+                        Problem(
+                            "Locks",
+                            later.id,
+                            column,
+                            f"this lock cannot hold with lock {earlier.id!r}: both pin {x!r} "
+                            f"to different sessions at clashing times ({a}, {b})",
+                            "remove or move one of the two locks",
+                        )
+                    )
     return out
 
 
@@ -612,10 +668,27 @@ def _individual_capacity(clinic: Clinic, t: Therapist, st: SessionType, week: in
     return min(total, int(t.max_hours_week * 60 // st.duration_min))
 
 
+def _hours_offered(t: Therapist) -> float:
+    """The most hours a therapist can work in a week: their availability each day, within
+    max_hours_day, and max_hours_week in all. Closures are left out, so this never
+    understates (the check that uses it warns only when the data prove a shortfall)."""
+    by_day: dict[int, list[Window]] = {}
+    for w in t.availability:
+        by_day.setdefault(int(w.weekday), []).append(w)
+    total = 0.0
+    for windows in by_day.values():
+        minutes, end = 0, -1
+        for w in sorted(windows, key=lambda w: w.start):
+            minutes += max(0, w.end - max(w.start, end))
+            end = max(end, w.end)
+        total += min(t.max_hours_day, minutes / 60)
+    return min(t.max_hours_week, total)
+
+
 def staff_hours(clinic: Clinic) -> list[Problem]:
     """G5 for the whole clinic: the individual sessions owed plus the fewest groups that
     can seat every patient's group sessions need more leader hours than all therapists
-    together may work in a week."""
+    together may work in a week (within their availability)."""
     out = []
     types = clinic.session_type_by_id
     for week in range(clinic.settings.weeks):
@@ -637,7 +710,7 @@ def staff_hours(clinic: Clinic) -> list[Problem]:
             max(-(-n // types[s].max_size), most[(s, tr)]) * types[s].hours
             for (s, tr), n in seats.items()
         )
-        offered = sum(t.max_hours_week for t in clinic.therapists)
+        offered = sum(_hours_offered(t) for t in clinic.therapists)
         if groups + single > offered + 1e-9:
             out.append(
                 Problem(

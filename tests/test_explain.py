@@ -164,8 +164,9 @@ def test_earlier_admission_placed_first_names_the_date() -> None:
 
 
 def test_seats_held_by_lower_priority_patients_are_not_called_a_cause() -> None:
-    # A schedule cut short by the time limit may seat new admissions before a continuing
-    # patient; the reason says so instead of blaming full groups alone.
+    # Full groups seated with new admissions are not why a continuing patient is out:
+    # under lexicographic placement (P3) they keep those seats only if the continuing
+    # patient could not use them. Said in words, not blamed on the groups.
     clinic = seats_for_four(*(new(f"P{i}") for i in range(1, 5)), patient("P5"))
     sessions = [
         Session(f"W0-{b}-GT-{k}", f"GT-{b}-{k}", 0, b, "GT", r, (t,), pair)
@@ -175,7 +176,8 @@ def test_seats_held_by_lower_priority_patients_are_not_called_a_cause() -> None:
         )
     ]
     reason = explain_unplaced(clinic, sessions, "P5")
-    assert "4 of those seats are held by patients placed after them in priority" in reason
+    assert "; 4 of those seats are held by patients placed after them in priority" in reason
+    assert reason.endswith("would still not give them a legal week.")
     assert "placed first" not in reason
 
 
@@ -191,6 +193,27 @@ def test_the_fallback_claims_no_priority_nobody_has() -> None:
     assert set(reasons) == {"P1", "P2", "P3"}
     for reason in reasons.values():
         assert "placed first" not in reason
+        assert reason == (
+            "GT is needed 3× a week, but 0 GT group(s) with room run in their free blocks and "
+            "the therapists who may lead it there have hours left for 2 more (T2 0 of 6 h "
+            "booked)."
+        )
+
+
+def test_what_the_groups_hold_when_no_single_cause_is_found() -> None:
+    # Friday's only group room seats three; four patients of one priority need it.
+    rooms = (
+        room("R1", availability=(window(Weekday.MON, "08:00", "22:00"),)),
+        room("R2", capacity=3, availability=(window(Weekday.FRI, "08:00", "22:00"),)),
+        room("R3", availability=(window(Weekday.WED, "08:00", "22:00"),)),
+        room("OFFICE", capacity=1),
+    )
+    four = [patient(f"P{i}", "T1" if i <= 2 else "T2") for i in range(1, 5)]
+    schedule = solved(tiny_clinic(rooms=rooms, patients=tuple(four)))
+    ((_, reason),) = unplaced(schedule).items()
+    assert reason.startswith("Could not be fitted with the other patients. Their free blocks")
+    assert "FRI-EVE GT 3/3 full, MON-EVE GT 3/12, WED-EVE GT 3/12" in reason
+    assert reason.endswith("they need GT 3× a week on at least 3 day(s).")
 
 
 def test_primary_therapist_out_of_weekly_hours() -> None:
@@ -213,4 +236,15 @@ def test_primary_therapist_booked_at_every_slot_in_a_solved_week() -> None:
     assert "with their primary therapist T1 fits only MON-IND, WED-IND, FRI-IND" in reason
     assert reason.endswith(
         "and T1 is booked at those times (leading 3 individual or family session(s))."
+    )
+
+
+def test_blocks_without_a_group_of_their_kind_are_listed_together() -> None:
+    clinic = tiny_clinic(3)
+    only_monday = [
+        Session("W0-MON-EVE-GT-1", "GT-MON-EVE-1", 0, "MON-EVE", "GT", "R1", ("T2",), ("P1", "P2"))
+    ]
+    reason = explain_unplaced(clinic, only_monday, "P3")
+    assert "Their free blocks hold: MON-EVE GT 2/12, no adult GT group in WED-EVE, FRI-EVE;" in (
+        reason
     )

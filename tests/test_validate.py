@@ -11,7 +11,7 @@ from factory import WEEK, room, therapist, tiny_clinic
 from sheets import add_row, set_cell, settings_row, where
 from solved import solved
 
-from scheduler.domain import Closure, Problem, Site
+from scheduler.domain import Closure, Problem, Site, Weekday
 from scheduler.validate import (
     format_problems,
     group_seats_needed,
@@ -431,3 +431,33 @@ def test_an_unreadable_workbook_is_an_input_problem_not_an_internal_error(
     err = capsys.readouterr().err
     assert "internal error" not in err and "Traceback" not in err
     assert ("password" if damage == "password" else "control character") in err
+
+
+def test_leader_hours_offered_follow_availability() -> None:
+    # Each works 40 h a week on paper but is available only Monday evenings (3 h).
+    staff = (
+        therapist("T1", days=(Weekday.MON,), start="16:00", end="21:00", max_hours_day=3),
+        therapist("T2", frozenset({"CADC"}), days=(Weekday.MON,), start="18:00", end="21:00"),
+    )
+    clinic = tiny_clinic(therapists=staff)
+    found = [p.message for p in planning_problems(clinic) if p.key is None]
+    assert found == [
+        "the week of 07 Dec needs at least 12 therapist hours (9 h of groups at full size, "
+        "3 h of individual sessions) but the therapists may work 6 h in all"
+    ]
+    assert solved(clinic).placed_patients == frozenset()
+
+
+def test_two_locks_pinning_one_therapist_at_the_same_time(book: Path) -> None:
+    # Individual sessions of P1 and P2 in one slot: both are led by their primary, T1.
+    lock(book, "MON-IND", "IND", patient="P1")
+    add_row(
+        book,
+        "Locks",
+        {"lock_id": "L9", "block_id": "MON-IND", "session_type_id": "IND", "patient_id": "P2"},
+    )
+    (problem,) = lock_problems(book)
+    assert (problem.row, problem.column) == (3, "therapist_id")
+    assert "cannot hold with lock 'LMON-INDIND': both pin 'T1'" in problem.message
+    set_cell(book, "Patients", 3, "primary_therapist", "T2")
+    assert lock_problems(book) == []

@@ -376,6 +376,8 @@ def _summary(wb: Workbook, view: ScheduleView, now: dt.datetime) -> None:
         ("Status", s.stats.status),
         ("Patients placed", len(view.by_patient)),
         ("Patients unplaced", len(s.unplaced)),
+        ("Sessions waived (see Compliance)", len(compliance.waived_notes(c, s))),
+        ("Short weeks (see Compliance)", len(compliance.short_week_notes(c, s))),
         ("Sessions", len(view.sessions)),
         ("Therapists scheduled", len(view.by_therapist)),
         ("Rooms used", len(view.by_room)),
