@@ -39,7 +39,7 @@ Mode = Literal["quiet", "bar", "lines", "verbose"]
 PHASE_WORDS = {
     "placement": "Placing patients",
     "quality": "Improving the timetable",
-    "proof": "Checking how good the timetable is",
+    "proof": "Measuring how good it is",
 }
 
 
@@ -79,7 +79,7 @@ class _Clock(ProgressColumn):
 def _bar(total: int, limit_s: float, console: Console) -> Iterator[OnProgress]:
     progress = Progress(
         SpinnerColumn(),
-        TextColumn("{task.description:<34}"),
+        TextColumn("{task.description:<24}"),
         _ClockBar(limit_s),
         _Clock(limit_s),
         TextColumn("{task.fields[placed]}"),
