@@ -1,7 +1,8 @@
 """The ``iop-scheduler`` command line.
 
-Exit statuses: 0 success; 2 input problems (every one printed with sheet, row, column and
-fix); 3 the solver could not produce a publishable schedule; 4 the produced schedule failed
+Exit statuses: 0 success; 2 input errors (every one printed with sheet, row, column and
+fix; planning warnings are printed too but never change the status); 3 the solver could not
+produce a publishable schedule; 4 the produced schedule failed
 the independent check and was not published; 1 an unexpected internal error (reported in
 one line, without a traceback unless ``--debug``).
 
@@ -59,32 +60,24 @@ def _default_input() -> Path:
     return local if local.exists() else SAMPLE_INPUT
 
 
-def _load(path: Path, *, strict: bool) -> tuple[Clinic, str]:
-    """Read and check the clinic at ``path``.
+def _load(path: Path, *, writes: bool) -> tuple[Clinic, str, int]:
+    """Read and check the clinic at ``path``: its input hash and how many warnings.
 
-    Problems that stop the clinic being read always fail (CliError listing every one).
-    Planning problems — a patient whose job leaves too few blocks, a caseload over its cap —
-    fail ``validate`` (``strict``) but only warn for ``solve``: the solver then lists the
-    patients they affect as unplaced, with the reason, instead of refusing the whole clinic.
+    Every command shares scheduler.validate's notion (:class:`~scheduler.validate.Checked`):
+    errors (the input cannot be read) stop it with exit status 2; warnings (planning
+    problems) are printed and it goes on — ``solve`` lists the patients they affect as
+    unplaced, with the reason.
     """
-    from scheduler.validate import format_problems, validate_path
+    from scheduler.validate import check_path, errors_text, warnings_text
     from scheduler.workbook import input_hash
 
-    clinic, problems = validate_path(path)
-    blank = [] if clinic is None else empty_sheets(clinic)
-    if clinic is None or blank or (problems and strict):
-        problems = [*problems, *blank]
-        raise CliError(
-            f"{path}: {len(problems)} problem(s) in the input; nothing was written.\n"
-            + format_problems(problems),
-            EXIT_INPUT,
-        )
-    if problems:
-        emit(
-            f"warning: {len(problems)} planning problem(s); the patients they affect will be "
-            "listed as unplaced:\n" + format_problems(problems),
-            err=True,
-        )
+    checked = check_path(path)
+    blank = [] if checked.clinic is None else empty_sheets(checked.clinic)
+    if checked.clinic is None or blank:
+        raise CliError(errors_text(path, [*checked.errors, *blank], writes=writes), EXIT_INPUT)
+    clinic = checked.clinic
+    if checked.warnings:
+        emit(warnings_text(checked.warnings), err=True)
     if not patients_in_plan(clinic):
         emit(
             f"warning: none of the {len(clinic.patients)} patients is in treatment during "
@@ -93,7 +86,7 @@ def _load(path: Path, *, strict: bool) -> tuple[Clinic, str]:
             "patients' admission and discharge dates",
             err=True,
         )
-    return clinic, input_hash(path)
+    return clinic, input_hash(path), len(checked.warnings)
 
 
 #: Sheets without which there is nothing to schedule, and what a row in each one is.
@@ -126,8 +119,9 @@ def patients_in_plan(clinic: Clinic) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from scheduler.validate import summary
 
-    clinic, _ = _load(Path(args.input), strict=True)
-    emit(f"{args.input}: no problems found.")
+    clinic, _, warnings = _load(Path(args.input), writes=False)
+    found = f"no errors, {warnings} warning(s) (above)" if warnings else "no problems found"
+    emit(f"{args.input}: {found}.")
     emit(summary(clinic))
     return EXIT_OK
 
@@ -186,7 +180,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from scheduler.schedule_json import schedule_json_bytes
 
     input_path = Path(args.input) if args.input else _default_input()
-    clinic, digest = _load(input_path, strict=False)
+    clinic, digest, _ = _load(input_path, writes=True)
     options = SolveOptions(time_limit_s=args.time_limit, seed=args.seed, workers=args.workers)
     emit(
         f"Solving {input_path} (time limit {args.time_limit:g} s, {args.workers} workers, "
@@ -218,6 +212,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     payload = schedule_json_bytes(schedule, input_path=str(input_path), input_hash=digest)
     written = _publish(clinic, schedule, args, extra={"schedule.json": payload})
     _report_unplaced(schedule)
+    _report_waivers(clinic, schedule)
     emit(f"Published {len(written)} files into {out}/")
     return EXIT_OK
 
@@ -271,6 +266,16 @@ def _report_unplaced(schedule: Schedule) -> None:
         emit(f"  {u.patient}: {u.reason}")
 
 
+def _report_waivers(clinic: Clinic, schedule: Schedule) -> None:
+    """Placed patients short of what the rules ask, each said (scheduler.compliance)."""
+    from scheduler.compliance import schedule_notes
+
+    notes = schedule_notes(clinic, schedule)
+    if notes:
+        emit(f"Waived sessions and short weeks ({len(notes)}):")
+        emit("\n".join(f"  {n}" for n in notes))
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from scheduler.schedule_json import read_schedule_json
 
@@ -281,7 +286,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"{args.schedule}: not a readable schedule.json ({err})", EXIT_INPUT
         ) from err
     input_path = Path(args.input) if args.input else Path(meta.input_path)
-    clinic, digest = _load(input_path, strict=False)
+    clinic, digest, _ = _load(input_path, writes=True)
     if meta.input_hash and digest != meta.input_hash and not args.force:
         raise CliError(
             f"{input_path} has changed since this schedule was made (input hash differs); "

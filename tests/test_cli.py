@@ -50,6 +50,9 @@ def test_validate_reports_located_problems_without_traceback(
     err = capsys.readouterr().err
     assert "Patients" in err and "admission" in err and "row 2" in err
     assert "Traceback" not in err
+    assert "1 error(s)" in err and "nothing was written" not in err  # validate writes nothing
+    assert solve(folder, tmp_path / "out") == EXIT_INPUT
+    assert "1 error(s) in the input; nothing was written" in capsys.readouterr().err
 
 
 def test_validate_not_a_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -121,11 +124,15 @@ def test_solve_goes_ahead_past_planning_warnings(
     )
     path = tmp_path / "clinic.xlsx"
     write_workbook(replace(clinic, patients=(*clinic.patients, night_shift)), path)
-    assert main(["validate", str(path)]) == EXIT_INPUT
+    # One notion of errors and warnings: both commands warn, neither refuses.
+    assert main(["validate", str(path)]) == EXIT_OK
+    checked = capsys.readouterr()
+    assert "warning: 1 planning problem(s)" in checked.err and "Patients row 5" in checked.err
+    assert "no errors, 1 warning(s)" in checked.out and "nothing was written" not in checked.err
     out = tmp_path / "out"
     assert solve(path, out) == EXIT_OK
     captured = capsys.readouterr()
-    assert "warning" in captured.err and "P9" in captured.out
+    assert "warning: 1 planning problem(s)" in captured.err and "P9" in captured.out
     data = json.loads((out / "schedule.json").read_text())
     assert [u["patient"] for u in data["unplaced"]] == ["P9"]
 
