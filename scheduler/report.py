@@ -16,9 +16,6 @@ from scheduler.schedule import Schedule, SolveStats
 #: Each objective term (``SolveStats.terms``) as a coordinator would name it, and its unit.
 #: A term not listed here is shown under its own name, so a new term is never hidden.
 TERM_NAMES: Mapping[str, tuple[str, str]] = {
-    "unplaced_continuing": ("Continuing patients without a place", "patients"),
-    "unplaced_new": ("New admissions without a place", "patients"),
-    "admission_order": ("Earlier admissions left waiting", "steps"),
     "continuity": ("Patients whose own therapist leads none of their groups", "patients"),
     "cohort": ("Extra group times of day (fewer familiar faces)", "times"),
     "spread": ("Group days back to back", "pairs"),
