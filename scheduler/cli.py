@@ -342,7 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="build the week's timetable and publish it")
     p.add_argument("input", nargs="?", help="clinic workbook or CSV folder (default: sample)")
     p.add_argument("--out", default="out", help="output folder (default: out)")
-    p.add_argument("--time-limit", type=float, default=60.0, help="seconds to search (default: 60)")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        help="seconds to search on an idle machine; a busy one takes longer (default: 60)",
+    )
     p.add_argument(
         "--seed",
         type=int,

@@ -6,8 +6,9 @@
   and a "still working" line after a long silence) instead of a bar's control codes.
 - ``--verbose``: the solver's numbers, one line per improving solution.
 
-The solver reports :class:`~scheduler.model.options.ProgressEvent` records; ``phase`` may be
-empty (a solver that does not say), and the display then just says "Solving".
+The solver reports :class:`~scheduler.model.options.ProgressEvent` records; ``phase`` is a
+few words ("placing patients"), shown capitalised, or empty (a solver that does not say), and
+the display then just says "Solving".
 """
 
 from __future__ import annotations
@@ -35,11 +36,11 @@ from scheduler.terminal import emit
 OnProgress = Callable[[ProgressEvent], None]
 Mode = Literal["quiet", "bar", "lines", "verbose"]
 
-#: The solver's phase names in words. An unknown name is shown as it is.
+#: Short phase names in words. Any other phase is shown as it is, capitalised.
 PHASE_WORDS = {
     "placement": "Placing patients",
     "quality": "Improving the timetable",
-    "proof": "Checking how good the timetable is",
+    "proof": "Measuring how good it is",
 }
 
 
@@ -55,7 +56,9 @@ def _placed(event: ProgressEvent, total: int) -> str:
 
 class _ClockBar(ProgressColumn):
     """The time limit as a bar: it moves while the solver is silent, so a long stretch
-    without a better timetable never looks like a hang."""
+    without a better timetable never looks like a hang. The limit is a budget of work that
+    takes about that long on an idle machine; past it the bar pulses instead of sitting
+    full, as a busy machine may take several times as long."""
 
     def __init__(self, limit_s: float) -> None:
         super().__init__()
@@ -63,7 +66,9 @@ class _ClockBar(ProgressColumn):
 
     def render(self, task: Task) -> ProgressBar:
         elapsed = task.elapsed or 0.0
-        return ProgressBar(total=self._limit, completed=min(elapsed, self._limit), width=30)
+        if elapsed >= self._limit:
+            return ProgressBar(total=None, width=30)
+        return ProgressBar(total=self._limit, completed=elapsed, width=30)
 
 
 class _Clock(ProgressColumn):
@@ -72,14 +77,17 @@ class _Clock(ProgressColumn):
         self._limit = limit_s
 
     def render(self, task: Task) -> Text:
-        return Text(f"{task.elapsed or 0.0:3.0f} s of {self._limit:g} s")
+        elapsed = task.elapsed or 0.0
+        if elapsed >= self._limit:
+            return Text(f"{elapsed:3.0f} s (over ~{self._limit:g} s: busy machine)")
+        return Text(f"{elapsed:3.0f} s of ~{self._limit:g} s")
 
 
 @contextmanager
 def _bar(total: int, limit_s: float, console: Console) -> Iterator[OnProgress]:
     progress = Progress(
         SpinnerColumn(),
-        TextColumn("{task.description:<34}"),
+        TextColumn("{task.description:<24}"),
         _ClockBar(limit_s),
         _Clock(limit_s),
         TextColumn("{task.fields[placed]}"),
@@ -162,17 +170,21 @@ def _lines(total: int, heartbeat_s: float, min_gap_s: float) -> Iterator[OnProgr
 
 
 def _numbers() -> OnProgress:
-    """The solver's own numbers, one line per improving solution (``--verbose``)."""
-    last: list[float] = []
+    """The solver's own numbers, one line per improving solution (``--verbose``), under a
+    heading for each phase."""
+    last: list[ProgressEvent] = []
 
     def show(event: ProgressEvent) -> None:
-        if last and event.objective > last[-1]:
+        before = last[-1] if last else None
+        if event.phase and (before is None or event.phase != before.phase):
+            emit(f"  {phase_words(event.phase)}:", err=True)
+        elif before is not None and event.objective > before.objective:
             # Each phase (and each site of a multi-site clinic) starts a new search whose
             # objective counts more terms, so it restarts higher: say so rather than alarm.
             emit("  (the objective rose: the solver started its next phase or site)", err=True)
-        last[:] = [event.objective]
+        last[:] = [event]
         emit(
-            f"  {event.elapsed_s:7.2f} s  {event.phase or '-':<9} placed {event.placed:>5}  "
+            f"  {event.elapsed_s:7.2f} s  placed {event.placed:>5}  "
             f"objective {event.objective:g}  bound {event.best_bound:g}",
             err=True,
         )

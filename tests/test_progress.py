@@ -22,6 +22,7 @@ def test_phase_words_for_known_unknown_and_missing_phases() -> None:
     assert phase_words("placement") == "Placing patients"
     assert phase_words("quality") == "Improving the timetable"
     assert phase_words("site_two") == "Site two"
+    assert phase_words("placing patients") == "Placing patients"  # the solver's own words
     assert phase_words("") == "Solving"
 
 
@@ -81,7 +82,7 @@ def test_bar_on_a_terminal_shows_the_phase_in_words() -> None:
     text = screen.getvalue()
     assert "Improving the timetable" in text
     assert "60 of 60 placed" in text
-    assert "s of 30 s" in text
+    assert "s of ~30 s" in text
     assert "objective" not in text
 
 
@@ -92,9 +93,22 @@ def test_verbose_shows_the_numbers_and_explains_a_rise(
         assert show is not None
         show(event(60, 0))
         show(event(60, 1282))
+        show(event(60, 900, "improving the timetable"))
+        show(event(60, 800, "improving the timetable"))
     err = capsys.readouterr().err
     assert "objective 1282" in err and "bound 50" in err
     assert "the objective rose" in err
+    assert err.count("Improving the timetable:") == 1
+
+
+def test_past_the_limit_the_bar_says_the_machine_is_busy() -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120)
+    with solve_display("bar", total=60, limit_s=0.1, console=console) as show:
+        assert show is not None
+        show(event(60, phase="improving the timetable"))
+        time.sleep(0.4)
+    assert "over ~0.1 s: busy machine" in screen.getvalue()
 
 
 def test_quiet_has_no_callback() -> None:

@@ -101,8 +101,8 @@ class ProgressEvent:
     objective: float
     best_bound: float
     placed: int
-    #: What the solver is doing, shown in words by scheduler.progress: "placement",
-    #: "quality" or "proof" (any other name is shown as it is); empty when it does not say.
+    #: What the solver is doing, in a few words ("placing patients"), shown capitalised by
+    #: scheduler.progress; empty when it does not say.
     phase: str = ""
 
 
