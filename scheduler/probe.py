@@ -32,7 +32,8 @@ share something with *u* (a session at a time *u* could attend, their primary th
 or a therapist short of hours — see :func:`_relevant`), and only for *u* who could be
 placed at all were every lower-priority patient gone. A patient who is insertable as the
 schedule stands is reported as an insertion, not again as a swap with every
-lower-priority patient. With ``max_pairs`` set, pairs beyond it are counted in
+lower-priority patient. A placed patient named by a lock, or alone in a locked session,
+is never swapped out. With ``max_pairs`` set, pairs beyond it are counted in
 ``skipped_pairs`` and not tried — never silently.
 """
 
@@ -110,7 +111,8 @@ class ProbeResult:
     ``tried`` unplaced patients were searched for an insertion; ``pairs_tried`` (u, q)
     swap pairs searched and ``skipped_pairs`` left untried by ``max_pairs``; ``capped``
     searches ran out of their node budget (their patient may still fit); ``rejected``
-    search finds the checker refused (a probe bug if not 0: they are not reported).
+    search finds the checker refused — not reported; above 0 it shows where the probe's
+    reading of the rules is looser than the checker's, a gap in the probe to fix.
     """
 
     insertions: tuple[Insertion, ...]
@@ -286,7 +288,9 @@ class _Board:
                 self.dropped.append(s)
                 return
             therapists = therapists[: max(1, kind.leaders_needed(len(patients)))]
-            if 0 < len(patients) < kind.min_size:
+            if 0 < len(patients) < kind.min_size and not keep_empty:
+                # The relaxation asks no refill: it must stay at least as permissive as
+                # any single removal.
                 self.short.add(s.id)
         placed.update(patients)
         live = _Live(s.id, s.week, block, kind, s.room, therapists, patients, s)
@@ -844,6 +848,7 @@ def _swaps(
     pairs = [
         (u, q)
         for q in placed
+        if not _pinned(clinic, schedule, q)
         for u in hopeful
         if key[q.id] > key[u.id] and _relevant(clinic, schedule, u, q, short)
     ]
@@ -878,6 +883,22 @@ def _swaps(
         )
     out.sort(key=lambda s: (key[s.patient], s.patient, s.removed))
     return out
+
+
+def _pinned(clinic: Clinic, schedule: Schedule, q: Patient) -> bool:
+    """A lock names q, or pins a session only q attends: removing q would break L1."""
+    for lk in clinic.locks:
+        if lk.patient == q.id:
+            return True
+        for s in schedule.sessions_by_patient.get(q.id, ()):
+            if (
+                s.patients == (q.id,)
+                and (s.week, s.block, s.session_type) == (lk.week, lk.block, lk.session_type)
+                and lk.therapist in (None, *s.therapists)
+                and lk.room in (None, s.room)
+            ):
+                return True
+    return False
 
 
 def _short_of_hours(clinic: Clinic, schedule: Schedule) -> frozenset[str]:

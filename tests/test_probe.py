@@ -23,7 +23,7 @@ from factory import (
 
 from benchmarks.greedy import greedy_schedule
 from scheduler.check import check_schedule
-from scheduler.domain import Clinic, Commitment, CommitmentKind, FamilyCadence, Weekday
+from scheduler.domain import Clinic, Commitment, CommitmentKind, FamilyCadence, Lock, Weekday
 from scheduler.probe import ProbeResult, insertable, inversions, probe
 from scheduler.schedule import Schedule, Session, SolveStats, Unplaced
 
@@ -156,6 +156,13 @@ def test_a_new_admission_holding_the_only_seat_is_an_inversion() -> None:
     assert swap.schedule.placed_patients == {"C1", "C2"}
     assert [u.patient for u in swap.schedule.unplaced] == ["N1"]
     assert check_schedule(clinic, swap.schedule) == []
+
+
+def test_a_locked_patient_is_never_swapped_out() -> None:
+    clinic, published = seat_taken_by_a_new_admission()
+    locked = replace(clinic, locks=(Lock("L1", "MON-EVE", "GT", patient="N1"),))
+    result = probe(locked, published)
+    assert result.swaps == () and result.rejected == 0
 
 
 def test_equal_priority_is_no_inversion() -> None:
