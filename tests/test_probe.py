@@ -76,6 +76,22 @@ def test_a_patient_left_out_beside_a_free_seat_is_insertable() -> None:
     assert ins.schedule.placed_patients == {"P1", "P2", "P3"} and ins.schedule.unplaced == ()
 
 
+def test_every_week_of_the_horizon_is_filled() -> None:
+    base = tiny_clinic(3)
+    clinic = replace(base, settings=replace(base.settings, weeks=2))
+    both = tuple(
+        replace(x, id=f"W{w}{x.id[2:]}", week=w)
+        for w in (0, 1)
+        for x in two_in_every_group("P1", "P2")
+    )
+    published = replace(schedule(*both, unplaced=("P3",)), weeks=2)
+    assert check_schedule(clinic, published) == []
+    (ins,) = insertable(clinic, published)
+    assert len(ins.joined) == 6
+    assert sorted((s.week, s.block) for s in ins.added) == [(0, "FRI-IND"), (1, "FRI-IND")]
+    assert check_schedule(clinic, ins.schedule) == []
+
+
 def test_a_joined_group_gets_the_co_facilitator_its_new_size_needs() -> None:
     clinic = tiny_clinic(
         3, session_types=(group_type("GT", cofacilitator_above=2), individual_type())
