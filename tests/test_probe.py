@@ -25,6 +25,7 @@ from benchmarks.greedy import greedy_schedule
 from scheduler.check import check_schedule
 from scheduler.domain import Clinic, Commitment, CommitmentKind, FamilyCadence, Lock, Weekday
 from scheduler.probe import ProbeResult, insertable, inversions, probe
+from scheduler.rules import priority_key
 from scheduler.schedule import Schedule, Session, SolveStats, Unplaced
 
 EVENINGS = ("MON", "WED", "FRI")
@@ -56,6 +57,9 @@ def assert_all_pass(clinic: Clinic, result: ProbeResult) -> None:
     assert result.rejected == 0, result.notes
     for found in (*result.insertions, *result.swaps):
         assert check_schedule(clinic, found.schedule) == []
+    who = clinic.patient_by_id
+    for swap in result.swaps:
+        assert priority_key(clinic, who[swap.patient]) < priority_key(clinic, who[swap.removed])
 
 
 # ---------------------------------------------------------------------- insertions
@@ -240,6 +244,22 @@ def test_every_find_passes_the_checker(n: int) -> None:
             result = probe(clinic, drop(clinic, published, who))
             assert who in {i.patient for i in result.insertions}
             assert_all_pass(clinic, result)
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_every_find_passes_the_checker_on_a_generated_clinic(seed: int) -> None:
+    """The generator's rules in full (adolescents, single-sex and phase groups, co-led
+    groups, family sessions, telehealth) on the greedy baseline's schedule, which leaves
+    insertable patients and, for seed 2, inversions."""
+    from scheduler.generator import generate_clinic
+
+    clinic = generate_clinic(30, seed=seed, tight=True)
+    published = greedy_schedule(clinic)
+    result = probe(clinic, published)
+    assert result.insertions and result.capped == 0
+    assert_all_pass(clinic, result)
+    if seed == 2:
+        assert result.swaps
 
 
 # ---------------------------------------------------------------------- the solver
