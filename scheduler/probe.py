@@ -23,7 +23,8 @@ and handed to the independent checker, ``scheduler.check.check_schedule``.
 
 What it guarantees. Everything it reports is a schedule with zero checker violations
 (the checker is the oracle; ``rejected`` counts search finds the checker refused, which
-should stay 0 and point at a probe bug if not). Nothing reported is ever false.
+should stay 0 — above 0 the probe reads some rule more loosely than the checker, for
+example a rule added to the checker since). Nothing reported is ever false.
 
 What it does not guarantee. It is not complete: it opens a new session with the first
 free leader and room it finds in a block, not every pair; its search per patient stops
@@ -33,8 +34,8 @@ or a therapist short of hours — see :func:`_relevant`), and only for *u* who c
 placed at all were every lower-priority patient gone. A patient who is insertable as the
 schedule stands is reported as an insertion, not again as a swap with every
 lower-priority patient. A placed patient named by a lock, or alone in a locked session,
-is never swapped out. With ``max_pairs`` set, pairs beyond it are counted in
-``skipped_pairs`` and not tried — never silently.
+is never swapped out. With ``max_pairs`` or ``swaps_per_patient`` set, the pairs left
+untried are counted in ``skipped_pairs`` and named in ``notes`` — never silently.
 """
 
 from __future__ import annotations
@@ -525,7 +526,9 @@ class _Search:
     ) -> Iterator[_Option]:
         """Ways to attend ``kind`` in ``week`` in one of ``blocks``: refills first, then
         existing sessions, then a new session. ``lead`` fixes the leader (W4)."""
-        b = self.board
+        b, p = self.board, self.patient
+        if p.track not in kind.tracks or (kind.phases and p.phase not in kind.phases):
+            return  # S1, S3: not a session this patient may attend, new or existing
         joins: list[_Option] = []
         for block in blocks:
             if not self.can_attend(week, block, kind):
@@ -555,7 +558,7 @@ class _Search:
         a co-facilitator when the new size needs one (G4)."""
         c, p, kind = self.clinic, self.patient, live.kind
         size = len(live.patients) + 1
-        if p.id in live.patients or size > kind.max_size or p.track not in kind.tracks:
+        if p.id in live.patients or size > kind.max_size:
             return None
         room = c.room_by_id[live.room]
         if room.virtual and not p.telehealth_ok:
@@ -566,8 +569,6 @@ class _Search:
         if any(q.track is not p.track for q in others):
             return None
         if kind.single_sex and any(q.sex is not p.sex for q in others):
-            return None
-        if kind.phases and p.phase not in kind.phases:
             return None
         co: tuple[str, ...] = ()
         if kind.leaders_needed(size) > len(live.therapists):

@@ -23,7 +23,7 @@ from factory import (
 
 from benchmarks.greedy import greedy_schedule
 from scheduler.check import check_schedule
-from scheduler.domain import Clinic, Commitment, CommitmentKind, FamilyCadence, Lock, Weekday
+from scheduler.domain import Clinic, Commitment, CommitmentKind, FamilyCadence, Lock, Phase, Weekday
 from scheduler.probe import ProbeResult, insertable, inversions, probe
 from scheduler.rules import priority_key
 from scheduler.schedule import Schedule, Session, SolveStats, Unplaced
@@ -115,6 +115,20 @@ def test_no_new_group_is_opened_for_one_patient_below_the_minimum_size() -> None
     (ins,) = insertable(solo, schedule(unplaced=("P1",)))
     assert sorted(s.session_type for s in ins.added) == ["GT", "GT", "GT", "IND"]
     assert check_schedule(solo, ins.schedule) == []
+
+
+def test_a_phase_group_is_neither_opened_nor_joined_out_of_phase() -> None:
+    late_only = group_type("GT", min_size=1, phases=frozenset({Phase.LATE}))
+    clinic = tiny_clinic(3, session_types=(late_only, individual_type()))
+    published = schedule(*two_in_every_group("P1", "P2"), unplaced=("P3",))
+    late = [patient(p, phase=Phase.LATE) for p in ("P1", "P2")]
+    early = replace(clinic, patients=(*late, patient("P3", phase=Phase.EARLY)))
+    assert check_schedule(early, published) == []
+    result = probe(early, published)
+    assert result.tried == 1 and result.insertions == () and result.rejected == 0
+    # In phase, P3 fits (the test would pass vacuously if nothing could).
+    in_phase = replace(early, patients=(*late, patient("P3", phase=Phase.LATE)))
+    assert [i.patient for i in insertable(in_phase, published)] == ["P3"]
 
 
 def test_the_week_must_keep_every_rule_not_just_one_seat() -> None:
