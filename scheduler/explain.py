@@ -9,9 +9,10 @@ patients by ID only; they end up in rosters and logs (DESIGN.md §6).
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
+from scheduler.compliance import minimum_binds
 from scheduler.domain import (
     Block,
     Clinic,
@@ -105,6 +106,127 @@ def _free_blocks(clinic: Clinic, p: Patient, st: SessionType, week: int) -> list
     ]
 
 
+def _rank(clinic: Clinic, p: Patient) -> tuple[int, dt.date]:
+    """Placement priority, lower first: continuing patients (all alike), then new
+    admissions by admission date. A reason claims that others were placed first only
+    when one of them really ranks strictly ahead."""
+    if p.is_continuing(clinic.settings.week_start):
+        return (0, dt.date.min)
+    return (1, p.admission)
+
+
+def _ahead(clinic: Clinic, p: Patient, others: Iterable[Patient]) -> str | None:
+    """Who among ``others`` is placed before ``p``, in words, or None if nobody."""
+    mine = _rank(clinic, p)
+    ahead = [q for q in others if _rank(clinic, q) < mine]
+    if not ahead:
+        return None
+    if any(q.is_continuing(clinic.settings.week_start) for q in ahead):
+        return "continuing patients"
+    return f"patients admitted before {p.admission:%d %b}"
+
+
+def _behind(clinic: Clinic, p: Patient, others: Iterable[Patient]) -> list[Patient]:
+    mine = _rank(clinic, p)
+    return [q for q in others if _rank(clinic, q) > mine]
+
+
+def _needed_hours(clinic: Clinic, p: Patient) -> float:
+    return max(clinic.settings.band(p.track).min_hours, p.hours_target or 0)
+
+
+def _target_above_band(clinic: Clinic, p: Patient) -> str | None:
+    """W2: a target above the track's maximum leaves no legal week at all."""
+    band = clinic.settings.band(p.track)
+    if p.hours_target is None or p.hours_target <= band.max_hours + 1e-9:
+        return None
+    return (
+        f"Their target of {p.hours_target:g} hours a week is above the {p.track} track's "
+        f"maximum of {band.max_hours:g} hours: lower hours_target on the Patients sheet or "
+        f"raise {p.track}_max_hours on the Clinic sheet."
+    )
+
+
+def _reachable_hours(
+    clinic: Clinic, p: Patient, week: int, free_by_type: dict[str, list[Block]]
+) -> float:
+    """The most hours the patient's free blocks could give (W2 against W3's blocks a day),
+    with every single session their curriculum asks for."""
+    types = clinic.session_type_by_id
+    per_day: dict[Weekday, list[float]] = defaultdict(list)
+    for st in clinic.session_types:
+        if st.kind in _SINGLE or not st.counts_toward_hours or p.track not in st.tracks:
+            continue
+        for b in free_by_type.get(st.id) or _free_blocks(clinic, p, st, week):
+            per_day[b.weekday].append(st.hours)
+    most = clinic.settings.max_group_blocks_per_day
+    groups = sum(sum(sorted(hs, reverse=True)[:most]) for hs in per_day.values())
+    singles = sum(
+        types[i.session_type].hours * required_sessions(clinic, p, i, week)
+        for i in clinic.curriculum_for(p.track)
+        if types[i.session_type].kind in _SINGLE and types[i.session_type].counts_toward_hours
+    )
+    return groups + singles
+
+
+def _hours_short(
+    clinic: Clinic,
+    p: Patient,
+    week: int,
+    free_by_type: dict[str, list[Block]],
+    busy_txt: str,
+) -> str | None:
+    if not minimum_binds(clinic, p, week):
+        return None
+    need = _needed_hours(clinic, p)
+    most = _reachable_hours(clinic, p, week, free_by_type)
+    if most >= need - 1e-9:
+        return None
+    band = clinic.settings.band(p.track)
+    what = "target" if (p.hours_target or 0) > band.min_hours else "minimum"
+    per_day = clinic.settings.max_group_blocks_per_day
+    return (
+        f"Their free blocks give at most {most:g} hours a week ({per_day} group block(s) a day "
+        f"at most), below their {what} of {need:g} hours{busy_txt}."
+    )
+
+
+def _mates(clinic: Clinic, p: Patient, st: SessionType, b: Block, week: int) -> list[Patient]:
+    """Other patients who could share ``p``'s group of ``st`` in ``b`` (S1, S2, S3)."""
+    return [
+        q
+        for q in clinic.patients
+        if q.id != p.id
+        and q.track is p.track
+        and (not st.single_sex or q.sex is p.sex)
+        and (not st.phases or q.phase in st.phases)
+        and patient_can_attend(clinic, q, b, st, week)
+    ]
+
+
+def _too_few_mates(
+    clinic: Clinic, p: Patient, st: SessionType, per_week: int, free: list[Block], week: int
+) -> str | None:
+    """G1: the group's minimum size cannot be met with the patients who could join."""
+    if st.min_size <= 1 or len(free) < per_week:
+        return None
+    sizes = {b.id: 1 + len(_mates(clinic, p, st, b, week)) for b in free}
+    viable = [b for b in free if sizes[b.id] >= st.min_size]
+    if len(viable) >= per_week:
+        return None
+    who = f"{p.sex} {p.track}" if st.single_sex else str(p.track)
+    if st.single_sex and max(sizes.values()) == 1:
+        return (
+            f"{st.name} groups are single-sex with at least {st.min_size} patients, and they "
+            f"are the only {who} patient who could attend them."
+        )
+    shown = ", ".join(f"{b.id} {sizes[b.id]}" for b in free)
+    return (
+        f"{st.name} groups need at least {st.min_size} patients, and too few {who} patients "
+        f"could join them in their free blocks ({shown})."
+    )
+
+
 def explain_unplaced(
     clinic: Clinic,
     sessions: Sequence[Session],
@@ -122,6 +244,9 @@ def explain_unplaced(
     dated = _outside_treatment_dates(clinic, p, week)
     if dated is not None:
         return dated
+    target = _target_above_band(clinic, p) if minimum_binds(clinic, p, week) else None
+    if target is not None:
+        return target
     needs = _group_needs(clinic, p, week)
     free_by_type = {st.id: _free_blocks(clinic, p, st, week) for st, _ in needs}
     all_free = sorted(
@@ -148,13 +273,17 @@ def explain_unplaced(
             reasons.append(
                 f"No therapist credentialed for {st.name} is available in their free blocks."
             )
+        reasons.append(_too_few_mates(clinic, p, st, per_week, free, week) or "")
     days = {b.weekday for b in all_free}
     need_days = clinic.settings.min_days(p.track)
-    if needs and len(days) < need_days:
+    # W3's days bind only where W2's minimum does (not in a week of admission or discharge).
+    if needs and len(days) < need_days and minimum_binds(clinic, p, week):
         reasons.append(
             f"They are free for groups on {len(days)} day(s) ({_days(days)}) but the program "
             f"needs groups on {need_days} days{busy_txt}."
         )
+    if not any(reasons):
+        reasons.append(_hours_short(clinic, p, week, free_by_type, busy_txt) or "")
 
     # Individual counseling with the primary therapist.
     types = clinic.session_type_by_id
@@ -167,34 +296,97 @@ def explain_unplaced(
             reasons.append(
                 f"Their primary therapist {p.primary_therapist} lacks the credential for {st.name}."
             )
-        elif slots and all(
-            _therapist_busy(clinic, sessions, p.primary_therapist, b, st, week) for b in slots
-        ):
-            shown = ", ".join(b.id for b in slots)
-            reasons.append(
-                f"{st.name} with their primary therapist {p.primary_therapist} fits only "
-                f"{shown}{busy_txt}, and {p.primary_therapist} is booked at those times."
-            )
+        elif slots and required_sessions(clinic, p, item, week):
+            reasons.append(_primary_booked(clinic, sessions, p, st, slots, week, busy_txt) or "")
 
     # Caseload of the primary therapist.
-    placed = {q for s in sessions for q in s.patients}
+    placed_ids = {q for s in sessions for q in s.patients}
     t = clinic.therapist_by_id[p.primary_therapist]
-    case = sum(1 for q in clinic.patients if q.primary_therapist == t.id and q.id in placed)
+    case = sum(1 for q in clinic.patients if q.primary_therapist == t.id and q.id in placed_ids)
     if case >= t.caseload_cap:
         reasons.append(
             f"Their primary therapist {t.id}'s caseload is full ({case}/{t.caseload_cap})."
         )
 
     # The groups they could have joined.
-    if not reasons and all_free:
+    if not any(reasons) and all_free:
         reasons.append(_full_groups(clinic, sessions, p, needs, free_by_type, week, busy_txt))
     text = " ".join(r for r in reasons if r)
+    if text:
+        return text
     # P1: an unplaced patient always has a reason, even when the data name no single cause.
-    return text or (
-        "Could not be fitted alongside the patients placed first (continuing patients and "
-        "earlier admissions) within the time limit; more staff hours, another group block "
-        "or a longer run may make room."
+    placed = [q for q in clinic.patients if q.id in placed_ids and q.site == p.site]
+    first = _ahead(clinic, p, placed)
+    order = f" ({first} were placed first)" if first else ""
+    return (
+        f"Could not be fitted alongside the placed patients{order} within the time limit; "
+        "more staff hours, another group block or a longer run may make room."
     )
+
+
+def _primary_booked(
+    clinic: Clinic,
+    sessions: Sequence[Session],
+    p: Patient,
+    st: SessionType,
+    slots: list[Block],
+    week: int,
+    busy_txt: str,
+) -> str | None:
+    """G5/T1 against the schedule: the primary therapist's week or days are full, or they
+    are leading something else at every slot the patient could meet them."""
+    t = clinic.therapist_by_id[p.primary_therapist]
+    types = clinic.session_type_by_id
+    blocks = clinic.block_by_id
+    theirs = [s for s in sessions if s.week == week and t.id in s.therapists]
+    booked = sum(types[s.session_type].hours for s in theirs)
+    if booked + st.hours > t.max_hours_week + 1e-9:
+        return (
+            f"Their primary therapist {t.id} is booked for {booked:g} of their "
+            f"{t.max_hours_week:g} hours this week, leaving no time for {st.name}."
+        )
+    by_day: dict[Weekday, float] = defaultdict(float)
+    for s in theirs:
+        by_day[blocks[s.block].weekday] += types[s.session_type].hours
+    clash = [b for b in slots if _therapist_busy(clinic, sessions, t.id, b, st, week)]
+    full_day = [b for b in slots if by_day[b.weekday] + st.hours > t.max_hours_day + 1e-9]
+    if len({b.id for b in clash + full_day}) < len(slots):
+        return None
+    shown = ", ".join(b.id for b in slots)
+    if not full_day:
+        return (
+            f"{st.name} with their primary therapist {t.id} fits only "
+            f"{shown}{busy_txt}, and {t.id} is booked at those times "
+            f"({_booked_with(clinic, sessions, t.id, slots, st, week)})."
+        )
+    return (
+        f"{st.name} with their primary therapist {t.id} fits only {shown}{busy_txt}, and "
+        f"{t.id} is booked then or has reached their {t.max_hours_day:g} hours on those days."
+    )
+
+
+def _booked_with(
+    clinic: Clinic,
+    sessions: Sequence[Session],
+    therapist_id: str,
+    slots: list[Block],
+    st: SessionType,
+    week: int,
+) -> str:
+    """What holds the therapist at the slots: "leading 3 groups, 2 individual sessions".
+    Groups another therapist could have led are the coordinator's lever."""
+    wanted = [session_window(b, st) for b in slots]
+    held = [
+        s
+        for s in sessions
+        if s.week == week
+        and therapist_id in s.therapists
+        and any(s.window(clinic).overlaps(w) for w in wanted)
+    ]
+    kinds = Counter(clinic.session_type_by_id[s.session_type].is_group for s in held)
+    parts = [f"{kinds[True]} group(s)"] if kinds[True] else []
+    parts += [f"{kinds[False]} individual or family session(s)"] if kinds[False] else []
+    return "leading " + ", ".join(parts)
 
 
 def _full_groups(
@@ -210,6 +402,7 @@ def _full_groups(
     patients = clinic.patient_by_id
     full: list[str] = []
     open_spots: list[str] = []
+    holders: dict[str, Patient] = {}
     for st, _ in needs:
         for b in free_by_type[st.id]:
             here = [
@@ -225,6 +418,7 @@ def _full_groups(
                 cap = st.max_size if room.virtual else min(st.max_size, room.capacity)
                 label = f"{b.id} {st.id} {len(s.patients)}/{cap}"
                 (full if len(s.patients) >= cap else open_spots).append(label)
+                holders.update((q, patients[q]) for q in s.patients)
     window = ", ".join(
         sorted(
             {
@@ -234,15 +428,24 @@ def _full_groups(
             }
         )
     )
+    first = _ahead(clinic, p, holders.values())
     if full and not open_spots:
-        return (
-            f"Every {p.track.value} group in their free blocks is full at "
-            f"{', '.join(full)}{busy_txt}."
-        )
+        head = f"Every {p.track.value} group in their free blocks is full at {', '.join(full)}"
+        later = _behind(clinic, p, holders.values())
+        if later:
+            return (
+                f"{head}{busy_txt}, though {len(later)} of those seats are held by patients "
+                "placed after them in priority (new admissions, or later ones); a longer run "
+                "may place them."
+            )
+        if first is None:
+            return f"{head}{busy_txt}, with patients of the same priority as them."
+        return f"{head}{busy_txt}, with {first}, who are placed first."
+    order = f": {first} were placed first" if first else ""
     return (
-        f"Could not be fitted with the other patients: continuing patients and earlier "
-        f"admissions were placed first, and their free blocks ({window}) cannot give them a "
-        f"full week of groups with staff, rooms and group sizes as they are{busy_txt}."
+        f"Could not be fitted with the other patients{order}; their free blocks ({window}) "
+        f"cannot give them a full week of groups with staff, rooms and group sizes as they "
+        f"are{busy_txt}."
     )
 
 

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import Any
 
-from factory import WEEK, patient, room, therapist, tiny_clinic, window
+from factory import (
+    WEEK,
+    group_type,
+    individual_type,
+    patient,
+    room,
+    therapist,
+    tiny_clinic,
+    window,
+)
+from solved import solved, unplaced
 
-from scheduler.domain import Commitment, CommitmentKind, Weekday
+from scheduler.domain import Clinic, Commitment, CommitmentKind, Patient, Sex, Weekday
 from scheduler.explain import describe_commitments, explain_unplaced
 from scheduler.schedule import Session
 
@@ -78,3 +89,128 @@ def test_a_reason_is_given_even_when_no_single_cause_is_found() -> None:
     leaving = patient("P4", discharge=WEEK + dt.timedelta(days=1))
     clinic = replace(tiny_clinic(3), patients=(*tiny_clinic(3).patients, leaving))
     assert explain_unplaced(clinic, [], "P4").strip()
+
+
+# --------------------------------------------------------------------------------------
+# Each reason against a schedule the solver found, where its cause binds.
+
+
+def new(ident: str, primary: str = "T1", **kw: Any) -> Patient:
+    """A new admission, starting on the planning week's Monday."""
+    return patient(ident, primary, **({"admission": WEEK} | kw))
+
+
+def test_target_above_the_track_maximum_is_said() -> None:
+    keen = patient("P4", "T2", hours_target=25)
+    clinic = replace(tiny_clinic(3), patients=(*tiny_clinic(3).patients, keen))
+    schedule = solved(clinic)
+    assert unplaced(schedule) == {
+        "P4": "Their target of 25 hours a week is above the adult track's maximum of 19 "
+        "hours: lower hours_target on the Patients sheet or raise adult_max_hours on the "
+        "Clinic sheet."
+    }
+
+
+def test_target_more_than_the_free_blocks_give() -> None:
+    # One group block a day on three days and an hour of counselling: 10 hours at most.
+    keen = patient("P4", "T2", hours_target=12)
+    clinic = replace(tiny_clinic(3), patients=(*tiny_clinic(3).patients, keen))
+    reason = unplaced(solved(clinic))["P4"]
+    assert reason == (
+        "Their free blocks give at most 10 hours a week (1 group block(s) a day at most), "
+        "below their target of 12 hours."
+    )
+
+
+def test_the_only_patient_of_their_sex_in_a_single_sex_group() -> None:
+    types = (group_type("GT", single_sex=True), individual_type())
+    base = tiny_clinic(3, session_types=types)
+    clinic = replace(base, patients=(*base.patients, patient("P4", "T2", sex=Sex.MALE)))
+    assert unplaced(solved(clinic)) == {
+        "P4": "GT groups are single-sex with at least 2 patients, and they are the only "
+        "male adult patient who could attend them."
+    }
+
+
+def seats_for_four(*patients: Patient) -> Clinic:
+    """Two rooms of two and two group leaders: four group seats a block, for five."""
+    rooms = (room("R1", capacity=2), room("OFFICE", capacity=2))
+    return tiny_clinic(rooms=rooms, patients=patients)
+
+
+def test_continuing_patients_placed_first_is_said_when_true() -> None:
+    continuing = [patient(f"P{i}", "T1" if i <= 2 else "T2") for i in range(1, 5)]
+    clinic = seats_for_four(*continuing, new("P5", "T2"))
+    reason = unplaced(solved(clinic))["P5"]
+    assert reason.startswith("Every adult group in their free blocks is full at")
+    assert reason.endswith("with continuing patients, who are placed first.")
+
+
+def test_same_admission_date_is_never_told_others_came_first() -> None:
+    admitted = [new(f"P{i}", "T1" if i <= 2 else "T2") for i in range(1, 6)]
+    schedule = solved(seats_for_four(*admitted))
+    ((_, reason),) = unplaced(schedule).items()
+    assert "placed first" not in reason and "earlier admissions" not in reason
+    assert reason.endswith("with patients of the same priority as them.")
+
+
+def test_earlier_admission_placed_first_names_the_date() -> None:
+    monday = [new(f"P{i}", "T1" if i <= 2 else "T2") for i in range(1, 5)]
+    tuesday = new("P5", "T2", admission=WEEK + dt.timedelta(days=1))
+    # Admitted Tuesday, P5 owes 2 groups (6 of 7 days); four seats a block are taken.
+    schedule = solved(seats_for_four(*monday, tuesday))
+    reason = unplaced(schedule)["P5"]
+    assert "with patients admitted before 08 Dec, who are placed first." in reason
+
+
+def test_seats_held_by_lower_priority_patients_are_not_called_a_cause() -> None:
+    # A schedule cut short by the time limit may seat new admissions before a continuing
+    # patient; the reason says so instead of blaming full groups alone.
+    clinic = seats_for_four(*(new(f"P{i}") for i in range(1, 5)), patient("P5"))
+    sessions = [
+        Session(f"W0-{b}-GT-{k}", f"GT-{b}-{k}", 0, b, "GT", r, (t,), pair)
+        for b in ("MON-EVE", "WED-EVE", "FRI-EVE")
+        for k, (r, t, pair) in enumerate(
+            (("R1", "T1", ("P1", "P2")), ("OFFICE", "T2", ("P3", "P4"))), start=1
+        )
+    ]
+    reason = explain_unplaced(clinic, sessions, "P5")
+    assert "4 of those seats are held by patients placed after them in priority" in reason
+    assert "placed first" not in reason
+
+
+def test_the_fallback_claims_no_priority_nobody_has() -> None:
+    # GT may be led only by T2, who works six hours a week: two groups, never three.
+    types = (group_type("GT", credentials=frozenset({"CADC"})), individual_type())
+    staff = (
+        therapist("T1"),
+        therapist("T2", frozenset({"CADC"}), max_hours_week=6, max_hours_day=3),
+    )
+    clinic = tiny_clinic(3, session_types=types, therapists=staff)
+    reasons = unplaced(solved(clinic))
+    assert set(reasons) == {"P1", "P2", "P3"}
+    for reason in reasons.values():
+        assert "placed first" not in reason
+
+
+def test_primary_therapist_out_of_weekly_hours() -> None:
+    staff = (
+        therapist("T1", max_hours_week=2, max_hours_day=2),
+        therapist("T2", frozenset({"CADC"})),
+    )
+    reasons = unplaced(solved(tiny_clinic(3, therapists=staff)))
+    ((_, reason),) = reasons.items()
+    assert reason == (
+        "Their primary therapist T1 is booked for 2 of their 2 hours this week, leaving no "
+        "time for Individual counseling."
+    )
+
+
+def test_primary_therapist_booked_at_every_slot_in_a_solved_week() -> None:
+    # Three individual slots a week, four patients of T1.
+    schedule = solved(tiny_clinic(4))
+    ((_, reason),) = unplaced(schedule).items()
+    assert "with their primary therapist T1 fits only MON-IND, WED-IND, FRI-IND" in reason
+    assert reason.endswith(
+        "and T1 is booked at those times (leading 3 individual or family session(s))."
+    )

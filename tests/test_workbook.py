@@ -243,11 +243,12 @@ def test_every_kind_of_cell_problem_at_once(book: Path) -> None:
     assert "not a weekday" in messages["Blocks", 3]
 
 
-def test_end_before_start(book: Path) -> None:
+def test_block_ending_before_its_start(book: Path) -> None:
+    # An end before the start is the next day; a block stays within its day.
     set_cell(book, "Blocks", 2, "end", "17:00")
     (problem,) = problems_of(book)
     assert (problem.sheet, problem.row, problem.column) == ("Blocks", 2, "end")
-    assert "after start" in problem.message
+    assert "ends by 24:00" in problem.message and "split" in problem.fix
 
 
 def test_record_check_maps_to_its_column(book: Path) -> None:

@@ -18,6 +18,7 @@ from scheduler.domain import (
     Window,
     format_time,
 )
+from scheduler.rules import starts_later
 from scheduler.schedule import Schedule, Session
 
 
@@ -136,9 +137,13 @@ class View:
         known = self.clinic.patient_by_id
         return frozenset(p for s in self.schedule.sessions for p in s.patients if p in known)
 
-    def in_plan(self, p: Patient) -> bool:
+    def in_horizon(self, p: Patient) -> bool:
         """Some date of the horizon lies in admission..discharge."""
         return p.admission <= self.last_day and p.discharge >= self.first_day
+
+    def in_plan(self, p: Patient) -> bool:
+        """In the horizon and owing some session in it (P4)."""
+        return self.in_horizon(p) and not starts_later(self.clinic, p)
 
     def in_treatment_week(self, p: Patient, week: int) -> bool:
         """Some date of the week lies in admission..discharge."""

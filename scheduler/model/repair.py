@@ -1,0 +1,100 @@
+"""The repair step: no unplaced patient fits into the schedule as found, and none could take
+the place of a placed patient of lower priority (RULES.md P3).
+
+After phase one, one small CP-SAT solve searches a neighbourhood of the schedule found:
+every placed patient either keeps exactly their sessions or is dropped altogether
+(``x == keep`` for the options they hold, ``x == 0`` for the rest), every unplaced patient
+is free, and groups' rooms, leaders and co-facilitators are free (so seats can open where a
+group gains a member). Minimising the lexicographic placement points
+(:mod:`scheduler.model.objective`) over it finds every insertion into the schedule as it
+stands and every swap of lower-priority patients for higher-priority ones, one-for-one or
+more, in one proof. Phase one's large search seldom ends proven on a clinic with more
+demand than seats; this neighbourhood is small enough to be solved to optimality in a
+fraction of the budget, so the schedule handed to phase two can not be improved by hand in
+these ways. It is repeated while it improves (each round may free seats for the next).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from scheduler.model.instance import Instance
+from scheduler.model.variables import Variables
+
+#: Most rounds of repair (each solved to optimality or to its budget).
+ROUNDS = 3
+
+
+@dataclass
+class Repaired:
+    values: dict[int, int]  # a value for every variable of the model
+    points: int  # placement points of ``values``
+    optimal: bool  # the last round proved its neighbourhood holds nothing better
+    work: float  # deterministic time used
+
+
+def repair(
+    model: cp_model.CpModel,
+    inst: Instance,
+    v: Variables,
+    costs: dict[str, int],
+    values: dict[int, int],
+    make_solver: Callable[[float], cp_model.CpSolver],
+    budget: float,
+) -> Repaired:
+    """Improve ``values`` (a full solution of ``model``) within the keep-or-drop
+    neighbourhood (module docstring), in at most :data:`ROUNDS` rounds and ``budget``
+    deterministic time. ``make_solver(limit)`` gives a configured solver."""
+    points = _points(v, costs, values)
+    used = 0.0
+    optimal = False
+    for _ in range(ROUNDS):
+        if points == 0 or budget - used < 0.05:
+            break
+        hood = _neighbourhood(model, inst, v, costs, values)
+        solver = make_solver(budget - used)
+        status = solver.solve(hood)
+        used += solver.response_proto.deterministic_time
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            break
+        found = round(solver.objective_value)
+        optimal = status == cp_model.OPTIMAL
+        if found >= points:
+            break
+        values = {i: int(solver.value(hood.get_int_var_from_proto_index(i))) for i in values}
+        points = found
+    return Repaired(values, points, optimal, used)
+
+
+def _points(v: Variables, costs: dict[str, int], values: dict[int, int]) -> int:
+    return sum(c for pid, c in costs.items() if values[v.placed[pid].index] == 0)
+
+
+def _neighbourhood(
+    model: cp_model.CpModel,
+    inst: Instance,
+    v: Variables,
+    costs: dict[str, int],
+    values: dict[int, int],
+) -> cp_model.CpModel:
+    hood = model.clone()
+    var = hood.get_int_var_from_proto_index
+    own: dict[str, list[int]] = {pid: [] for pid in inst.patients}
+    for (pid, _), x in v.attend.items():
+        own[pid].append(x.index)
+    for (pid, _), x in v.single.items():
+        own[pid].append(x.index)
+    for pid, placed in v.placed.items():
+        if values[placed.index] == 0:
+            continue  # free: may be inserted anywhere
+        keep = var(placed.index)
+        for i in own[pid]:
+            hood.add(var(i) == (keep if values[i] else 0))
+    hood.clear_hints()  # type: ignore[no-untyped-call]
+    for i, val in values.items():
+        hood.add_hint(var(i), val)
+    hood.minimize(sum(c * (1 - var(v.placed[pid].index)) for pid, c in costs.items()))
+    return hood
