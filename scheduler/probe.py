@@ -448,14 +448,14 @@ def _need(clinic: Clinic, p: Patient, week: int) -> _Need:
     family: list[tuple[SessionType, list[Block]]] = []
     if p.family_due(settings.week_start + dt.timedelta(weeks=week)):
         for kind in clinic.session_types:
-            if kind.kind is SessionKind.FAMILY and p.track in kind.tracks:
+            if kind.kind is SessionKind.FAMILY and p.track in kind.tracks and kind.admits(p.sex):
                 slots = family_slots(clinic, p, kind, week)
                 if slots:
                     family.append((kind, slots))
     extras = [
         k
         for k in clinic.session_types
-        if k.is_group and p.track in k.tracks and k.kind not in _ONE_TO_ONE
+        if k.is_group and p.track in k.tracks and k.admits(p.sex) and k.kind not in _ONE_TO_ONE
     ]
     band = settings.band(p.track)
     binds = _minimum_binds(clinic, p, week)
@@ -527,8 +527,12 @@ class _Search:
         """Ways to attend ``kind`` in ``week`` in one of ``blocks``: refills first, then
         existing sessions, then a new session. ``lead`` fixes the leader (W4)."""
         b, p = self.board, self.patient
-        if p.track not in kind.tracks or (kind.phases and p.phase not in kind.phases):
-            return  # S1, S3: not a session this patient may attend, new or existing
+        if (
+            p.track not in kind.tracks
+            or (kind.phases and p.phase not in kind.phases)
+            or not kind.admits(p.sex)
+        ):
+            return  # S1, S3, S4: not a session this patient may attend, new or existing
         joins: list[_Option] = []
         for block in blocks:
             if not self.can_attend(week, block, kind):
@@ -951,5 +955,5 @@ def _could_attend(clinic: Clinic, u: Patient, block: Block, week: int) -> bool:
     return any(
         patient_can_attend(clinic, u, block, kind, week)
         for kind in clinic.session_types
-        if u.track in kind.tracks
+        if u.track in kind.tracks and kind.admits(u.sex)
     )
