@@ -6,7 +6,8 @@ once for the whole clinic and raises :class:`ClinicError` listing every problem,
 the table, row key and field it belongs to, so the workbook reader can turn it into a
 sheet/row/column message.
 
-Times of day are whole minutes after midnight; weekdays are :class:`Weekday` (Monday = 0).
+Times of day are whole minutes after midnight (a window's end past 1440 is on the next day,
+see :class:`Window`); weekdays are :class:`Weekday` (Monday = 0).
 Dates are :class:`datetime.date`. A planning horizon is ``weeks`` weeks starting on the
 Monday ``ClinicSettings.week_start``; blocks repeat every week of the horizon.
 """
@@ -238,11 +239,13 @@ class Window:
 
     def overlaps(self, other: Window, gap: int = 0) -> bool:
         """True when the two windows are closer than ``gap`` minutes on the week clock."""
-        return any(
-            self.week_start < other.week_end + shift + gap
-            and other.week_start + shift < self.week_end + gap
-            for shift in _WEEK_SHIFTS
-        )
+        # ``other`` starts ``ahead`` minutes after ``self`` starts, going round the week;
+        # then either it starts before ``self`` ends (plus the gap), or it started a week
+        # earlier and ends within the gap of ``self``'s start. Each window is at most a day
+        # and the gap at most hours, so no other lap can meet. (Hot: called for every
+        # patient, block and type.)
+        ahead = (other.week_start - self.week_start) % MINUTES_PER_WEEK
+        return ahead < self.minutes + gap or MINUTES_PER_WEEK - ahead < other.minutes + gap
 
     def contains(self, other: Window) -> bool:
         return any(
@@ -722,7 +725,8 @@ class Clinic:
         return tuple(item for item in self.curriculum if item.track is track)
 
     def block_date(self, block: Block, week: int = 0) -> dt.date:
-        return self.settings.week_dates(week)[block.weekday]
+        # Arithmetic, not week_dates(week)[...]: called for every patient, block and type.
+        return self.settings.week_start + dt.timedelta(days=7 * week + int(block.weekday))
 
     def is_closed(
         self,

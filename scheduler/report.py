@@ -16,9 +16,6 @@ from scheduler.schedule import Schedule, SolveStats
 #: Each objective term (``SolveStats.terms``) as a coordinator would name it, and its unit.
 #: A term not listed here is shown under its own name, so a new term is never hidden.
 TERM_NAMES: Mapping[str, tuple[str, str]] = {
-    "unplaced_continuing": ("Continuing patients without a place", "patients"),
-    "unplaced_new": ("New admissions without a place", "patients"),
-    "admission_order": ("Earlier admissions left waiting", "steps"),
     "continuity": ("Patients whose own therapist leads none of their groups", "patients"),
     "cohort": ("Extra group times of day (fewer familiar faces)", "times"),
     "spread": ("Group days back to back", "pairs"),
@@ -47,6 +44,21 @@ def placement_line(placed: int, total: int, placed_bound: int | None) -> str:
     if placed_bound <= placed:
         return f"{head} (the most possible: no timetable can place more)."
     return f"{head}; up to {placed_bound} might be: a longer --time-limit may place more."
+
+
+def priority_lines(stats: SolveStats) -> list[str]:
+    """Placement per priority class (RULES.md P3), highest first, against its proven
+    maximum: continuing patients, then new admissions by admission date."""
+    out = []
+    for c in stats.by_priority:
+        if c.proven_max is None:
+            best = "not proven to be the most possible"
+        elif c.proven_max <= c.placed:
+            best = "the most possible"
+        else:
+            best = f"up to {c.proven_max} might be"
+        out.append(f"  {c.name}: {c.placed} of {c.patients} placed ({best})")
+    return out
 
 
 def quality_line(stats: SolveStats) -> str:
@@ -107,6 +119,7 @@ def coordinator_summary(schedule: Schedule, weights: Mapping[str, int] | None = 
     total = placed + len(schedule.unplaced)
     lines = [
         placement_line(placed, total, stats.placed_bound),
+        *priority_lines(stats),
         quality_line(stats),
         f"{len(schedule.sessions)} sessions; solved in {stats.wall_time_s:.0f} s.",
     ]
@@ -115,7 +128,7 @@ def coordinator_summary(schedule: Schedule, weights: Mapping[str, int] | None = 
         lines.append(f"{_patients(n)} admitted too late for this plan start next week.")
     if stats.clock_cut:
         lines.append(
-            "The time limit cut the search short: running it again may give another timetable."
+            "Stopped by the clock before the search's budget was spent: a re-run may differ."
         )
     if stats.terms:
         lines += ["", cost_table(stats.terms, weights)]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from factory import room, tiny_clinic
 from test_exports_samples import FORMULA, NOW, sample, sample_clinic, sample_schedule
 
 from scheduler.exports import publish
@@ -20,7 +21,7 @@ from scheduler.exports.excel import (
     wrapped_lines,
 )
 from scheduler.exports.options import PublishOptions
-from scheduler.schedule import Unplaced
+from scheduler.schedule import Session, Unplaced
 
 TREATMENT_WORDS = ("iop", "addiction", "detox", "substance", "recovery", "rehab", "therapy")
 
@@ -129,6 +130,9 @@ def test_sign_in_sheets_never_split_and_share_pages(book) -> None:
         assert ws.row_dimensions[r].height * 25.4 / 72 >= 8  # mm to sign in
         assert ws.cell(r, 3).border.bottom.style == "thin"
     assert ws.column_dimensions["C"].width >= 40  # "Signature", not "#", is the widest
+    # Headings span the sheet's width (and wrap there) instead of widening column A.
+    merged = {str(m) for m in ws.merged_cells.ranges}
+    assert all(f"A{t}:E{t}" in merged and f"A{t + 2}:E{t + 2}" in merged for t in titles)
     assert ws.column_dimensions["A"].width <= 6
 
 
@@ -221,3 +225,22 @@ def test_run_info_and_load(book) -> None:
     t1 = load[("T1", schedule.week_start)]
     assert t1[4] == 5 and t1[5] == 11  # 3 groups × 3 h + 2 individual × 1 h
     assert t1[9] == 4  # P1–P4 have T1 as primary therapist
+
+
+def test_grid_bands_share_pages_and_never_split(tmp_path: Path) -> None:
+    rooms = tuple(room(f"R{i}", name=f"Group room {i}") for i in range(40))
+    clinic = tiny_clinic(12, rooms=rooms)
+    days = ("MON", "WED", "FRI")
+    sessions = [
+        Session(f"s{i}-{d}", f"GT-{d}-{i}", 0, f"{d}-EVE", "GT", f"R{i}", ("T1",), ("P1", "P2"))
+        for i in range(len(rooms))
+        for d in days
+    ]
+    schedule = sample_schedule(clinic, sessions=sessions)
+    publish(clinic, replace(schedule, unplaced=()), tmp_path, now=NOW)
+    ws = openpyxl.load_workbook(tmp_path / "schedule.xlsx")["By room"]
+    headings = [r for r in range(2, ws.max_row + 1) if "week of" in str(ws.cell(r, 1).value)]
+    assert len(headings) == len(rooms)  # one band per room, none for an empty room
+    breaks = [b.id for b in ws.row_breaks.brk]
+    assert 0 < len(breaks) < len(rooms) / 4  # several bands to a page
+    assert all(b + 1 in headings for b in breaks)  # a band is never split

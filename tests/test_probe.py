@@ -302,9 +302,8 @@ def test_every_find_passes_the_checker_on_a_generated_clinic(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_the_solver_leaves_nothing_to_insert_or_swap(seed: int) -> None:
-    """Issue 10 item 2 on a real solve: 30 generated patients, demand above capacity. (It
-    failed before the solver's lexicographic placement and repair step: seed 1 left 5 of
-    its 8 unplaced patients insertable.)"""
+    """Issue 10 item 2 on a real solve: 30 generated patients, demand above capacity; the
+    probe, which does not use the model, finds nothing to insert and no swap."""
     from scheduler.generator import generate_clinic
     from scheduler.model import SolveOptions, solve
 

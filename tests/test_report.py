@@ -14,7 +14,7 @@ from scheduler.report import (
     placement_line,
     quality_line,
 )
-from scheduler.schedule import Schedule, Session, SolveStats, Unplaced
+from scheduler.schedule import ClassPlacement, Schedule, Session, SolveStats, Unplaced
 
 
 def stats(**kw: object) -> SolveStats:
@@ -115,7 +115,21 @@ def test_summary_mentions_late_admissions_and_a_clock_cut() -> None:
     )
     text = coordinator_summary(schedule)
     assert "2 patients admitted too late for this plan start next week." in text
-    assert "running it again may give another timetable" in text
+    assert "Stopped by the clock" in text and "a re-run may differ" in text
     plain = replace(schedule, starting_later=(), stats=stats(placed_bound=0))
     assert "next week" not in coordinator_summary(plain)
-    assert "again" not in coordinator_summary(plain)
+    assert "clock" not in coordinator_summary(plain)
+
+
+def test_summary_gives_each_priority_class_against_its_maximum() -> None:
+    classes = (ClassPlacement("continuing", 5, 5, 5), ClassPlacement("new 2026-12-07", 4, 1, 3))
+    schedule = Schedule(
+        week_start=dt.date(2026, 12, 7),
+        weeks=1,
+        sessions=(),
+        unplaced=(),
+        stats=stats(placed_bound=8, by_priority=classes),
+    )
+    text = coordinator_summary(schedule)
+    assert "continuing: 5 of 5 placed (the most possible)" in text
+    assert "new 2026-12-07: 1 of 4 placed (up to 3 might be)" in text

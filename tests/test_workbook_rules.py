@@ -4,6 +4,7 @@ types restricted to some sexes (S4)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
@@ -96,3 +97,18 @@ def test_sexes_column_round_trips_and_is_checked(tmp_path: Path) -> None:
     (problem,) = err.value.problems
     assert (problem.sheet, problem.row, problem.column) == ("SessionTypes", 2, "sexes")
     assert problem.fix
+
+
+def test_an_overnight_row_typed_as_excel_times(tmp_path: Path) -> None:
+    path = tmp_path / "c.xlsx"
+    write_workbook(night_clinic(), path)
+    book = load_workbook(path)
+    ws = book["PatientCommitments"]
+    header = [c.value for c in ws[1]]
+    for column, value in (("start", dt.time(23, 0)), ("end", dt.time(6, 30))):
+        cell = ws.cell(row=2, column=header.index(column) + 1)
+        cell.value = value
+        cell.number_format = "hh:mm"
+    book.save(path)
+    (commitment,) = read_clinic(path).patient_by_id["P1"].commitments
+    assert commitment.window == Window.clock(Weekday.SUN, 23 * 60, 6 * 60 + 30)

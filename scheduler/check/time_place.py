@@ -7,13 +7,12 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from scheduler.check.view import Resolved, View
+from scheduler.check.view import DAY, WEEK, Resolved, View, on_week_clock, within_windows
 from scheduler.check.violation import Violation
 from scheduler.domain import (
     Closure,
     Patient,
     Window,
-    covered,
 )
 
 
@@ -49,22 +48,13 @@ def check_double_booking(v: View) -> Iterator[Violation]:
                 )
 
 
-_DAY = 24 * 60
-_WEEK = 7 * _DAY
-
-
-def _on_week_clock(w: Window) -> tuple[int, int]:
-    """Minutes from Monday 00:00; an overnight window's end runs into the next day."""
-    return int(w.weekday) * _DAY + w.start, int(w.weekday) * _DAY + w.end
-
-
 def _within(a: Window, b: Window, gap: int) -> bool:
     """Whether the windows come closer than ``gap`` minutes on the week clock. The weekly
     pattern repeats, so Sunday night also meets next Monday morning: try ``b`` a week
     earlier and a week later too."""
-    a0, a1 = _on_week_clock(a)
-    b0, b1 = _on_week_clock(b)
-    return any(a0 < b1 + k + gap and b0 + k < a1 + gap for k in (-_WEEK, 0, _WEEK))
+    a0, a1 = on_week_clock(a)
+    b0, b1 = on_week_clock(b)
+    return any(a0 < b1 + k + gap and b0 + k < a1 + gap for k in (-WEEK, 0, WEEK))
 
 
 def check_travel_buffer(v: View) -> Iterator[Violation]:
@@ -157,7 +147,7 @@ def check_availability(v: View) -> Iterator[Violation]:
     """T5: every therapist and the room are available for the whole window."""
     for r in v.resolved:
         for t in r.therapists:
-            if not covered(t.availability, r.window):
+            if not within_windows(t.availability, r.window):
                 yield Violation(
                     "T5",
                     f"Therapist {t.id} is not available for the whole of {r.describe()}.",
@@ -165,7 +155,11 @@ def check_availability(v: View) -> Iterator[Violation]:
                     therapists=(t.id,),
                 )
         room = r.room
-        if room is not None and room.availability and not covered(room.availability, r.window):
+        if (
+            room is not None
+            and room.availability
+            and not within_windows(room.availability, r.window)
+        ):
             yield Violation(
                 "T5",
                 f"Room {room.id} is not available for the whole of {r.describe()}.",
@@ -232,8 +226,8 @@ def _nights(p: Patient) -> list[tuple[int, str]]:
     laid = sorted(
         (start + k, end + k, str(c.window))
         for c in p.commitments
-        for start, end in [_on_week_clock(c.window)]
-        for k in (-_WEEK, 0, _WEEK)
+        for start, end in [on_week_clock(c.window)]
+        for k in (-WEEK, 0, WEEK)
     )
     stretches: list[tuple[int, int, str]] = []
     for start, end, text in laid:
@@ -244,9 +238,9 @@ def _nights(p: Patient) -> list[tuple[int, str]]:
             stretches.append((start, end, text))
     out: dict[int, str] = {}
     for start, end, what in stretches:
-        midnight = (start + _DAY - 1) // _DAY * _DAY
+        midnight = (start + DAY - 1) // DAY * DAY
         if midnight < end:
-            out.setdefault(end % _WEEK, what)
+            out.setdefault(end % WEEK, what)
     return sorted(out.items())
 
 
@@ -256,10 +250,10 @@ def check_rest_after_night(v: View) -> Iterator[Violation]:
     if rest == 0:
         return
     for r in v.resolved:
-        s0, s1 = _on_week_clock(r.window)
+        s0, s1 = on_week_clock(r.window)
         for p in r.patients:
             for end, what in _nights(p):
-                if any(s0 < end + k + rest and end + k < s1 for k in (-_WEEK, 0, _WEEK)):
+                if any(s0 < end + k + rest and end + k < s1 for k in (-WEEK, 0, WEEK)):
                     yield Violation(
                         "T7",
                         f"Patient {p.id} works overnight ({what}); {r.describe()} falls "

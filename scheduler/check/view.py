@@ -21,6 +21,38 @@ from scheduler.domain import (
 from scheduler.rules import starts_later
 from scheduler.schedule import Schedule, Session
 
+# The week clock: minutes from Monday 00:00. An overnight window ends past midnight, and
+# Sunday night runs into next Monday, as the weekly pattern repeats.
+DAY = 24 * 60
+WEEK = 7 * DAY
+
+
+def on_week_clock(w: Window) -> tuple[int, int]:
+    """Minutes from Monday 00:00; an overnight window's end runs into the next day."""
+    return int(w.weekday) * DAY + w.start, int(w.weekday) * DAY + w.end
+
+
+def within_windows(windows: Iterable[Window], target: Window) -> bool:
+    """Whether ``target`` lies inside the union of ``windows`` on the week clock.
+
+    Written here apart from ``domain.covered``, which the model uses: walk from the
+    target's start, stepping to the end of any window (laid over three weeks, so that
+    Sunday night reaches Monday) that holds the point reached, until the target's end.
+    """
+    laid = [
+        (start + k, end + k)
+        for w in windows
+        for start, end in [on_week_clock(w)]
+        for k in (-WEEK, 0, WEEK)
+    ]
+    reached, goal = on_week_clock(target)
+    while reached < goal:
+        step = max((end for start, end in laid if start <= reached < end), default=reached)
+        if step == reached:
+            return False
+        reached = step
+    return True
+
 
 @dataclass(frozen=True)
 class Resolved:

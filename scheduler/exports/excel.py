@@ -17,6 +17,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import metadata
 from itertools import pairwise
 
@@ -77,6 +78,7 @@ PAGE_WIDTH_UNITS = 115.0
 # Height a page holds below the repeated header row, at 100 % (612 pt less the margins).
 PAGE_HEIGHT_PT = 530.0
 LINE_PT = 15.0  # Excel's default row height for 11 pt text
+MAX_ROW_PT = 409.0  # the tallest row Excel allows
 MIN_WRAP_WIDTH = 6.0  # a wrapped text column is never narrower than this
 MAX_WORD = 16  # a longer word (a URL, a long code) may break rather than widen its column
 # LibreOffice scales the footer with the page: 11 pt, like the cells, prints at 9 pt or more.
@@ -109,6 +111,7 @@ _WIDTHS.update({c: 0.6 for c in " -()/[]rtf"})
 _WIDTHS.update({c: 1.5 for c in "mwMW@%"})
 
 
+@lru_cache(maxsize=1 << 16)  # the same names and codes fill thousands of rows
 def text_units(text: str) -> float:
     """The width ``text`` takes on a line, in column-width units."""
     total = 0.0
@@ -125,6 +128,7 @@ def width_for_word(word: str) -> float:
     return math.ceil(min(text_units(word), MAX_WORD) + 1.5)
 
 
+@lru_cache(maxsize=1 << 16)
 def wrapped_lines(text: str, width: float) -> int:
     """How many lines ``text`` takes in a wrapped column ``width`` units wide.
 
@@ -276,7 +280,8 @@ class _Sheet:
                 self.ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=last)
                 cell = self.ws.cell(r, 1)
                 cell.alignment = WRAP
-                lines = wrapped_lines(str(cell.value or ""), span_width)
+                scale = 11 / self.sizes.get(r, 11)  # larger type: fewer units to a line
+                lines = wrapped_lines(str(cell.value or ""), span_width * scale)
             for i, v in enumerate(row, start=1):
                 if not isinstance(v, str):
                     continue
@@ -285,7 +290,7 @@ class _Sheet:
                     self.ws.cell(r, i).alignment = WRAP
                     lines = max(lines, wrapped_lines(v, width))
             line_pt = LINE_PT * self.sizes.get(r, 11) / 11
-            height = max(self.fixed.get(r, 0), lines * line_pt)
+            height = min(max(self.fixed.get(r, 0), lines * line_pt), MAX_ROW_PT)
             if height > LINE_PT or r in self.fixed:
                 self.ws.row_dimensions[r].height = height
             if lines > 1:  # the row's other cells start at its top too
@@ -299,9 +304,10 @@ class _Sheet:
         """A break before every block that would not fit on what is left of the page."""
         if not self.blocks:
             return
+        # The header row repeats on every page: it is taken off each page's room.
         room = PAGE_HEIGHT_PT - (self.heights[0] if self.header else 0)
         bounds = [*self.blocks, self.row_no + 1]
-        used = sum(self.heights[: self.blocks[0] - 1])
+        used = sum(self.heights[int(self.header) : self.blocks[0] - 1])
         for first, nxt in pairwise(bounds):
             size = sum(self.heights[first - 1 : nxt - 1])
             if used > 0 and used + size > room:
@@ -425,7 +431,7 @@ def _grid(wb: Workbook, view: ScheduleView, title: str, what: str, *, by_room: b
                 idle.append(owner_name)
                 continue
             sh.start_block()
-            sh.add([f"{owner_name} — week of {week.monday.isoformat()}"], font=BOLD, measure=False)
+            sh.span(f"{owner_name} — week of {week.monday.isoformat()}", font=BOLD)
             # Only the blocks this room/therapist works: an empty row is paper, and the
             # Block column names every row, so nothing is lost by leaving it out.
             for t in [t for t in times if any((owner_id, week.index, t, d) in cells for d in days)]:
@@ -435,6 +441,7 @@ def _grid(wb: Workbook, view: ScheduleView, title: str, what: str, *, by_room: b
         if idle:
             sh.start_block()
             sh.span(f"No sessions in the week of {week.monday.isoformat()}: {', '.join(idle)}")
+    sh.ws.print_options.gridLines = True  # a grid reads by its lines
     # Every day gets the same share of the page, whatever is in it.
     day_width = (PAGE_WIDTH_UNITS - 13) / max(1, len(days))
     sh.finish(max_width=day_width, min_width={i: day_width for i in range(2, len(days) + 2)})
@@ -488,12 +495,9 @@ def _sign_in(wb: Workbook, view: ScheduleView, options: PublishOptions) -> None:
         code = neutral(v.session.code, "Session")
         room = neutral(v.room_label, "Room")
         sh.start_block()
-        sh.add([f"Sign-in sheet — {code}"], font=TITLE, measure=False)
-        sh.add(
-            [f"{v.block.weekday.label} {v.date.isoformat()}, {v.time_label} · Room: {room}"],
-            measure=False,
-        )
-        sh.add([f"Staff: {v.therapist_names}"], measure=False)
+        sh.span(f"Sign-in sheet — {code}", font=TITLE)
+        sh.span(f"{v.block.weekday.label} {v.date.isoformat()}, {v.time_label} · Room: {room}")
+        sh.span(f"Staff: {v.therapist_names}")
         sh.add(["#", who, "Signature", "Time in", "Time out"], font=BOLD, fill=HEAD, boxed=True)
         labels = sorted(_patient_label(p, options) for p in v.patients)
         for i, label in enumerate(labels, start=1):

@@ -39,6 +39,7 @@ table.grid th.time { width: 7em; }
 section.owner { break-inside: avoid; page-break-inside: avoid; }
 nav.toc { font-size: .9em; columns: 2 24em; margin: .6em 0; }
 nav.toc ul { margin: .2em 0; padding-left: 1.2em; }
+nav.toc li { break-inside: avoid; page-break-inside: avoid; }
 h2.site { font-size: 1.3em; border-bottom: 2px solid #999; }
 a.up { font-size: .7em; font-weight: normal; }
 @page { size: landscape; margin: 1cm; }

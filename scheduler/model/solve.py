@@ -274,7 +274,7 @@ def solve_one(
             budget.until(BOUND_SHARE + HINT_SHARE + PHASE_ONE_SHARE),
             PHASE_ONE_IGNORED,
         )
-        cb1 = callback("placing patients")
+        cb1 = callback("placement")
         status1 = _run(built, solver, clock, cb1)
         budget.spend(solver.response_proto.deterministic_time)
         if status1 in _FOUND:
@@ -387,7 +387,7 @@ def _improve(
     model = built.model
     search = budget.left() * (1 - PROOF_SHARE if placement_proven else 1.0)
     best = math.inf
-    cb = callback("improving the timetable")
+    cb = callback("quality")
     if cb is not None:
         cb.scale = scale
     while search > 0.05:
@@ -411,7 +411,7 @@ def _improve(
             break
     if out.solver is not None and placement_proven and budget.left() > 0.1:
         _hint(model, values)
-        proof = callback("proving the timetable's quality")
+        proof = callback("proof")
         if proof is not None:
             proof.bound_floor, proof.scale = out.bound, scale
         solver, optimal, bound = _prove(built, options, clock, budget, out.solver, proof)
