@@ -103,7 +103,8 @@ def _one_at_a_time(
         for other in waiting:  # hold every other unplaced patient out
             still_out = values[v.placed[other].index] == 0
             hi = 1 if other == pid or not still_out else 0
-            hood.proto.variables[v.placed[other].index].domain[:] = [0, hi]
+            domain = hood.proto.variables[v.placed[other].index].domain  # a Boolean: [0, 1]
+            domain[0], domain[1] = 0, hi
         solver = make_solver(share)
         status = solver.solve(hood)
         used += solver.response_proto.deterministic_time
