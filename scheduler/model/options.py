@@ -44,7 +44,7 @@ class Weights:
 DETERMINISTIC_PER_SECOND = 1.0
 #: The wall clock's safety ceiling as a multiple of ``time_limit_s``: far enough above the
 #: deterministic budget that a busy machine still finishes by the budget.
-WALL_CEILING = 4.0
+WALL_CEILING = 6.0
 
 
 @dataclass(frozen=True)

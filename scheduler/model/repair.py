@@ -18,6 +18,12 @@ ladder M-tight, 46 unplaced, not proven in 0.7 units), each unplaced patient is 
 alone, highest priority first: the same neighbourhood with every other unplaced patient
 held out, which is small enough to prove in a few hundredths of a unit. Each patient's
 neighbourhood is the clone with a few variable domains changed, not a new model.
+
+Last, the model-free probe (:mod:`scheduler.probe`, the same one the tests and benchmarks
+use) looks at the schedule as it stands, and every patient it finds insertable or able to
+take a lower-priority patient's place gets that patient's neighbourhood with a budget of its
+own. Found on ladder M-tight: a continuing patient who could take a new admission's seat in
+a group at its minimum size, left by the first two passes for want of budget.
 """
 
 from __future__ import annotations
@@ -27,11 +33,15 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from scheduler.model.extract import extract_sessions
 from scheduler.model.instance import Instance
 from scheduler.model.variables import Variables
+from scheduler.schedule import Schedule, SolveStats, Unplaced
 
 #: Most rounds of repair (each solved to optimality or to its budget).
 ROUNDS = 3
+#: Most (unplaced, placed) pairs the probe tries for swaps (it says when it stops short).
+PROBE_PAIRS = 20_000
 
 
 @dataclass
@@ -73,11 +83,46 @@ def repair(
         values = {i: int(solver.value(hood.get_int_var_from_proto_index(i))) for i in values}
         points = found
     if not optimal and points > 0:
+        # Half of what is left for every patient in turn, the rest for the probe's finds.
         values, points, spent = _one_at_a_time(
-            model, inst, v, costs, values, make_solver, budget - used
+            model, inst, v, costs, values, make_solver, (budget - used) / 2
+        )
+        used += spent
+        values, points, spent = probe_guided(
+            model, inst, v, costs, values, make_solver, max(budget - used, 0.5)
         )
         used += spent
     return Repaired(values, points, optimal, used)
+
+
+def probe_guided(
+    model: cp_model.CpModel,
+    inst: Instance,
+    v: Variables,
+    costs: dict[str, int],
+    values: dict[int, int],
+    make_solver: Callable[[float], cp_model.CpSolver],
+    budget: float,
+) -> tuple[dict[int, int], int, float]:
+    """The patients the probe finds a place for, each alone (module docstring)."""
+    from scheduler.probe import probe
+
+    sessions = extract_sessions(inst, v, lambda x: bool(values[x.index]))
+    placed = {p for s in sessions for p in s.patients}
+    clinic = inst.clinic
+    draft = Schedule(
+        week_start=clinic.settings.week_start,
+        weeks=clinic.settings.weeks,
+        sessions=tuple(sessions),
+        unplaced=tuple(Unplaced(p, "not placed") for p in inst.patients if p not in placed),
+        stats=SolveStats("FEASIBLE", None, None, 0.0, 0, 1, 0.0),
+        starting_later=tuple(inst.starting_later),
+    )
+    found = probe(clinic, draft, swaps_per_patient=1, max_pairs=PROBE_PAIRS)
+    chosen = {i.patient for i in found.insertions} | {s.patient for s in found.swaps}
+    if not chosen:
+        return values, _points(v, costs, values), 0.0
+    return _one_at_a_time(model, inst, v, costs, values, make_solver, budget, sorted(chosen))
 
 
 def _one_at_a_time(
@@ -88,16 +133,19 @@ def _one_at_a_time(
     values: dict[int, int],
     make_solver: Callable[[float], cp_model.CpSolver],
     budget: float,
+    only: list[str] | None = None,
 ) -> tuple[dict[int, int], int, float]:
-    """Each unplaced patient alone, highest priority (largest weight) first."""
+    """Each unplaced patient (of ``only``, when given) alone, highest priority (largest
+    weight) first."""
     hood = _neighbourhood(model, inst, v, costs, values)
     waiting = sorted(
         (pid for pid, x in v.placed.items() if values[x.index] == 0),
         key=lambda pid: (-costs[pid], pid),
     )
     points, used = _points(v, costs, values), 0.0
-    for n, pid in enumerate(waiting):
-        share = (budget - used) / (len(waiting) - n)
+    tries = [pid for pid in waiting if only is None or pid in only]
+    for n, pid in enumerate(tries):
+        share = (budget - used) / (len(tries) - n)
         if share < 0.01:
             break
         for other in waiting:  # hold every other unplaced patient out

@@ -319,7 +319,9 @@ def solve_one(
         if pid not in placed
     )
     value = solver2.objective_value / scale
-    bound_points = quality.bound if math.isfinite(quality.bound) else 0.0
+    # Every quality term counts something, so 0 bounds them all (a round's early bound can
+    # be below it).
+    bound_points = max(quality.bound, 0.0) if math.isfinite(quality.bound) else 0.0
     count = min(placed_bound(costs, best if placement_proven else lower), relax.count)
     stats = SolveStats(
         status="OPTIMAL" if placement_proven and quality.optimal else "FEASIBLE",
