@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from scheduler import rules
 from scheduler.compliance import minimum_binds, waivers
 from scheduler.domain import (
     Block,
@@ -52,11 +53,13 @@ __all__ = [
 
 
 def in_plan(clinic: Clinic, patient: Patient) -> bool:
-    """Some date of the planning horizon lies in the patient's treatment dates."""
+    """Some date of the planning horizon lies in the patient's treatment dates, and the
+    patient is not starting later (RULES.md P4)."""
     s = clinic.settings
     first = s.week_start
     last = s.week_dates(s.weeks - 1)[-1]
-    return patient.admission <= last and patient.discharge >= first
+    in_horizon = patient.admission <= last and patient.discharge >= first
+    return in_horizon and not rules.starts_later(clinic, patient)
 
 
 def in_week(clinic: Clinic, patient: Patient, week: int = 0) -> bool:

@@ -37,6 +37,7 @@ from scheduler.domain import (
 from scheduler.workbook_cells import (
     CellError,
     cell_text,
+    excel_error,
 )
 from scheduler.workbook_errors import LocatedProblem
 from scheduler.workbook_rows import Locator, RawTable, sort_problems
@@ -62,7 +63,7 @@ def _build_site(v: _Values) -> Site:
 
 
 def _build_block(v: _Values) -> Block:
-    return Block(v["block_id"], v["site_id"], v["kind"], Window(v["weekday"], v["start"], v["end"]))
+    return Block(v["block_id"], v["site_id"], v["kind"], _build_window(v))
 
 
 def _build_session_type(v: _Values) -> SessionType:
@@ -80,6 +81,7 @@ def _build_session_type(v: _Values) -> SessionType:
         counts_toward_hours=v["counts_toward_hours"],
         tracks=v["tracks"],
         single_sex=v["single_sex"],
+        sexes=v["sexes"],
         phases=v["phases"],
         cofacilitator_above=v["cofacilitator_above"],
     )
@@ -134,7 +136,9 @@ def _build_patient(v: _Values) -> Patient:
 
 
 def _build_window(v: _Values) -> Window:
-    return Window(v["weekday"], v["start"], v["end"])
+    # An end at or before the start is the next morning: a 22:00–07:00 night shift is one
+    # row (docs/RULES.md T2).
+    return Window.clock(v["weekday"], v["start"], v["end"])
 
 
 def _build_commitment(v: _Values) -> Commitment:
@@ -269,6 +273,17 @@ class _Reader:
         values: _Values = {}
         ok = True
         for col in columns:
+            error = excel_error(cells.get(col.name))
+            if error is not None:
+                ok = False
+                self.problem(
+                    table.sheet,
+                    row,
+                    col.name,
+                    f"holds the Excel error {error}, not a value",
+                    "type the value itself, or correct the formula that gives the error",
+                )
+                continue
             text = cell_text(cells.get(col.name), col.cell)
             if not text:
                 if col.required:
@@ -292,7 +307,8 @@ class _Reader:
     ) -> None:
         column = err.field if err.field in table.names else None
         text = cell_text(cells.get(column), table.column(column).cell) if column else ""
-        self.problem(table.sheet, row, column, f"{_quote(text)}{err.message}", "correct this cell")
+        fix = err.fix or "correct this cell"
+        self.problem(table.sheet, row, column, f"{_quote(text)}{err.message}", fix)
 
     def records(self, table: Table) -> list[tuple[int, Any, _Values]]:
         """Each row's record, its row number and parsed values; bad rows are reported."""
@@ -301,6 +317,7 @@ class _Reader:
             return []
         out = []
         first_row: dict[str, int] = {}
+        folded: dict[str, str] = {}  # casefolded ID → the ID as first written
         for row, cells in self.raw[table.sheet].rows:
             values = self.parse_cells(table, table.columns, row, cells)
             if values is None:
@@ -320,10 +337,31 @@ class _Reader:
                 if table.sheet != "Closures" and key in first_row:
                     self.duplicate(table, row, key, first_row[key])
                     continue
+                if table.id_column and folded.setdefault(key.casefold(), key) != key:
+                    self.case_duplicate(table, row, key, folded[key.casefold()], first_row)
+                    continue
                 first_row.setdefault(key, row)
                 self.locator.remember(table.sheet, key, row)
             out.append((row, record, values))
         return out
+
+    def case_duplicate(
+        self, table: Table, row: int, key: str, other: str, first_row: dict[str, int]
+    ) -> None:
+        """Two IDs that differ only in case name two files (``therapist-T01.ics``,
+        ``therapist-t01.ics``) that are one file on Windows and macOS."""
+        assert table.id_column is not None
+        # The row is left out: references to it are not reported again as unknown.
+        self.failed_sheets.add(table.sheet)
+        self.failed_ids.add(key)
+        self.problem(
+            table.sheet,
+            row,
+            table.id_column,
+            f'ID "{key}" differs from "{other}" (row {first_row[other]}) only in upper and '
+            "lower case",
+            "give every row its own ID, not just a different case",
+        )
 
     def duplicate(self, table: Table, row: int, key: str, first: int) -> None:
         if table.id_column:
@@ -438,6 +476,7 @@ class _Reader:
                 min_days_adolescent=v["min_days_adolescent"],
                 max_group_blocks_per_day=v["max_group_blocks_per_day"],
                 caseload_ratio_max=v["caseload_ratio_max"],
+                rest_after_night_min=v["rest_after_night_min"],
             )
         except RecordError as err:
             fail(err.field, err.message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import stat
 from dataclasses import replace
@@ -167,3 +168,130 @@ def test_sign_in_sheets_show_names_or_codes(
     cells = {c.value for row in sheet.iter_rows() for c in row}
     assert expected in cells
     assert ("Patient P1" in cells) == (shows == "name")
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import scheduler
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"iop-scheduler {scheduler.__version__}"
+
+
+def test_every_option_has_help_text() -> None:
+    import argparse
+
+    from scheduler.cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [
+        f"{name} {'/'.join(action.option_strings) or action.dest}"
+        for name, sub in [("", parser), *subparsers.choices.items()]
+        for action in sub._actions
+        if not action.help
+    ]
+    assert missing == []
+
+
+def test_template_refuses_to_overwrite_without_force(
+    tiny_xlsx: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = tiny_xlsx.read_bytes()
+    assert main(["template", str(tiny_xlsx)]) == EXIT_INPUT
+    assert "--force" in capsys.readouterr().err
+    assert tiny_xlsx.read_bytes() == before
+    assert main(["template", str(tiny_xlsx), "--force"]) == EXIT_OK
+    assert read_clinic(tiny_xlsx).patients == ()
+
+
+def test_a_blank_template_is_not_clean_and_does_not_solve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blank = tmp_path / "blank.xlsx"
+    assert main(["template", str(blank)]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["validate", str(blank)]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "Patients: has no rows — fill in one row per patient" in err
+    assert "Therapists: has no rows" in err and "no problems" not in err
+    out = tmp_path / "out"
+    assert solve(blank, out) == EXIT_INPUT
+    assert "Patients: has no rows" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_solve_warns_when_no_patient_is_in_the_planning_dates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clinic = tiny_clinic()
+    later = clinic.settings.week_start + dt.timedelta(weeks=200)
+    path = tmp_path / "clinic.xlsx"
+    write_workbook(replace(clinic, settings=replace(clinic.settings, week_start=later)), path)
+    assert solve(path, tmp_path / "out") == EXIT_OK
+    err = capsys.readouterr().err
+    assert "none of the 3 patients is in treatment during the planning dates" in err
+
+
+def test_solve_summary_speaks_coordinator_and_verbose_keeps_the_numbers(
+    tiny_xlsx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["solve", str(tiny_xlsx), "--time-limit", "10", "--workers", "1"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert "All 3 patients placed (the most possible)." in captured.out
+    assert "Timetable quality:" in captured.out
+    assert "Group sessions held" in captured.out
+    for solver_word in ("objective", "best bound", "groups_opened"):
+        assert solver_word not in captured.out + captured.err
+    # Piped (as under pytest): plain lines, not a bar's control codes.
+    assert "\x1b[" not in captured.err and "placed" in captured.err
+
+    assert main([*args, "--out", str(tmp_path / "b"), "--verbose"]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert "best bound" in captured.out and "objective" in captured.err
+
+
+def test_the_default_input_is_the_sample_shipped_in_the_package() -> None:
+    from scheduler.cli import SAMPLE_INPUT
+
+    assert SAMPLE_INPUT.is_file()
+    assert SAMPLE_INPUT.parent.parent.name == "scheduler"
+
+
+def _run_with_reader_gone(args: list[str], cwd: Path) -> tuple[int, str]:
+    """Run the command line with stdout a pipe whose reader has already left (``| head``)."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "scheduler.cli", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=cwd,
+            env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    return done.returncode, done.stderr
+
+
+def test_validate_into_a_closed_pipe_ends_quietly(tiny_xlsx: Path, tmp_path: Path) -> None:
+    status, err = _run_with_reader_gone(["validate", str(tiny_xlsx)], tmp_path)
+    assert (status, err) == (EXIT_OK, "")
+
+
+def test_solve_into_a_closed_pipe_still_publishes(tiny_xlsx: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["solve", str(tiny_xlsx), "--out", str(out), "--time-limit", "5", "--workers", "1"]
+    status, err = _run_with_reader_gone([*args, "--quiet"], tmp_path)
+    assert status == EXIT_OK
+    assert "Error" not in err and "error" not in err
+    assert (out / "schedule.json").exists()

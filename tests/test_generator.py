@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.domain import BlockKind, Clinic, CommitmentKind, SessionKind, Track
+from scheduler.domain import BlockKind, Clinic, CommitmentKind, SessionKind, Sex, Track
 from scheduler.generator import (
     capacity_estimate,
     curriculum,
@@ -162,9 +162,14 @@ def test_curriculum_is_satisfiable_for_every_track_sex_and_phase() -> None:
         st_ = types[item.session_type]
         assert item.track in st_.tracks
         # No curriculum type depends on sex or phase; the restricted groups are extras.
-        assert not st_.single_sex and not st_.phases
+        assert not st_.single_sex and not st_.sexes and not st_.phases
     extras = {t.id for t in session_types()} - {i.session_type for i in curriculum()}
     assert {"WGT", "ERG"} <= extras
+
+
+def test_the_womens_group_admits_women_only() -> None:
+    wgt = {t.id: t for t in session_types()}["WGT"]
+    assert wgt.name == "Women's process group" and wgt.sexes == {Sex.FEMALE}
 
 
 @pytest.mark.parametrize("track", list(Track))

@@ -408,6 +408,31 @@ def test_lock_of_an_individual_type_the_track_does_not_have(book: Path) -> None:
     assert ("Locks", 2, "session_type_id") in where(found)
 
 
+@pytest.mark.parametrize("damage", ["password", "control byte"])
+def test_an_unreadable_workbook_is_an_input_problem_not_an_internal_error(
+    book: Path, damage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import zipfile
+
+    from scheduler.cli import EXIT_INPUT, main
+
+    if damage == "password":
+        book.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + "EncryptionInfo".encode("utf-16-le"))
+    else:
+        with zipfile.ZipFile(book) as z:
+            contents = {n: z.read(n) for n in z.namelist()}
+        name = tiny_clinic().patients[0].name.encode()  # only on the Patients sheet
+        sheet = next(n for n in contents if n.startswith("xl/worksheets/") and name in contents[n])
+        contents[sheet] = contents[sheet].replace(name, name + b"\x02", 1)
+        with zipfile.ZipFile(book, "w") as z:
+            for name, data in contents.items():
+                z.writestr(name, data)
+    assert main(["validate", str(book)]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "Traceback" not in err
+    assert ("password" if damage == "password" else "control character") in err
+
+
 def test_leader_hours_offered_follow_availability() -> None:
     # Each works 40 h a week on paper but is available only Monday evenings (3 h).
     staff = (

@@ -243,11 +243,12 @@ def test_every_kind_of_cell_problem_at_once(book: Path) -> None:
     assert "not a weekday" in messages["Blocks", 3]
 
 
-def test_end_before_start(book: Path) -> None:
+def test_block_ending_before_its_start(book: Path) -> None:
+    # An end before the start is the next day; a block stays within its day.
     set_cell(book, "Blocks", 2, "end", "17:00")
     (problem,) = problems_of(book)
     assert (problem.sheet, problem.row, problem.column) == ("Blocks", 2, "end")
-    assert "after start" in problem.message
+    assert "ends by 24:00" in problem.message and "split" in problem.fix
 
 
 def test_record_check_maps_to_its_column(book: Path) -> None:
@@ -466,3 +467,149 @@ def test_whole_numbers_refused(text: str) -> None:
 
 def test_int_accepts_a_float_that_is_whole() -> None:
     assert parse_int("12.0") == 12
+
+
+# --------------------------------------------------------------------------------------
+# Cells that are not what they seem, and files that cannot be read.
+
+
+def test_a_date_typed_as_a_whole_serial_number_is_read(book: Path) -> None:
+    # openpyxl reads a whole number as int; Excel's serial 46356 is 2026-11-30.
+    set_cell(book, "Patients", 2, "admission", 46356)
+    clinic = read_clinic(book)
+    assert clinic.patients[0].admission == dt.date(2026, 11, 30)
+
+
+def test_an_excel_error_cell_is_not_a_value(book: Path) -> None:
+    set_cell(book, "Patients", 2, "name", "#N/A")  # openpyxl stores it as an error cell
+    set_cell(book, "Patients", 3, "hours_target", "#DIV/0!")
+    found = problems_of(book)
+    assert where(found) == {("Patients", 2, "name"), ("Patients", 3, "hours_target")}
+    assert str(found[0]) == (
+        "Patients row 2, column name: holds the Excel error #N/A, not a value — type the "
+        "value itself, or correct the formula that gives the error"
+    )
+
+
+def test_an_excel_error_in_a_csv_file_is_not_a_value(tmp_path: Path) -> None:
+    folder = tmp_path / "clinic"
+    write_csv_folder(full_clinic(), folder)
+    path = folder / "Patients.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("name")] = "#N/A"
+    path.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
+    assert where(problems_of(folder)) == {("Patients", 2, "name")}
+
+
+def test_ids_that_differ_only_in_case_are_refused(book: Path) -> None:
+    # therapist-T1.ics and therapist-t1.ics are one file on Windows and macOS.
+    set_cell(book, "Patients", 4, "patient_id", "p1")
+    (problem,) = problems_of(book)
+    assert str(problem) == (
+        'Patients row 4, column patient_id: ID "p1" differs from "P1" (row 2) only in upper '
+        "and lower case — give every row its own ID, not just a different case"
+    )
+
+
+def test_an_id_too_long_for_a_file_name_is_refused(book: Path) -> None:
+    set_cell(book, "Patients", 4, "patient_id", "P" * 300)
+    (problem,) = problems_of(book)
+    assert (problem.sheet, problem.row, problem.column) == ("Patients", 4, "patient_id")
+    assert problem.message == f'"{"P" * 20}…" is 300 characters long'
+    assert problem.fix == "use a short ID of at most 64 characters"
+
+
+def test_a_password_protected_workbook_is_explained(tmp_path: Path) -> None:
+    # An encrypted workbook is an OLE compound file holding an EncryptionInfo stream.
+    path = tmp_path / "clinic.xlsx"
+    ole = bytes.fromhex("D0CF11E0A1B11AE1") + bytes(1000)
+    path.write_bytes(ole + "EncryptionInfo".encode("utf-16-le") + bytes(1000))
+    (problem,) = problems_of(path)
+    assert str(problem) == (
+        "clinic.xlsx: is protected with a password, so it cannot be read — open it in "
+        "Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, "
+        "clear the box), save, and try again"
+    )
+    path.write_bytes(ole + bytes(1000))
+    (problem,) = problems_of(path)
+    assert problem.message == "is an old Excel 97-2003 (.xls) workbook"
+
+
+def _sheet_xml_with(book: Path, text: str) -> str:
+    with zipfile.ZipFile(book) as z:
+        return next(
+            n for n in z.namelist() if n.startswith("xl/worksheets/") and text.encode() in z.read(n)
+        )
+
+
+def _insert_after(book: Path, text: str, insert: bytes) -> None:
+    """Rewrite the workbook with ``insert`` put into the sheet XML right after ``text``."""
+    member = _sheet_xml_with(book, text)
+    with zipfile.ZipFile(book) as z:
+        contents = {n: z.read(n) for n in z.namelist()}
+    contents[member] = contents[member].replace(text.encode(), text.encode() + insert, 1)
+    with zipfile.ZipFile(book, "w") as z:
+        for name, data in contents.items():
+            z.writestr(name, data)
+
+
+def test_a_raw_control_byte_in_a_sheet_is_located(book: Path) -> None:
+    # Excel never writes one; other programs do, and the sheet is then not valid XML.
+    name = full_clinic().patients[1].name
+    _insert_after(book, name, b"\x01")
+    (problem,) = problems_of(book)
+    assert str(problem) == (
+        "Patients row 3, column name: cannot be read — retype this cell's text in Excel (it "
+        "holds an invisible control character) and save the workbook again"
+    )
+
+
+def test_a_control_byte_in_the_shared_texts_is_reported(book: Path, monkeypatch) -> None:
+    # Shared texts are read before any sheet, so the cell cannot be named.
+    import xml.etree.ElementTree as ET
+
+    import scheduler.workbook as wb
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise ET.ParseError("not well-formed (invalid token): line 1, column 80")
+
+    monkeypatch.setattr(wb, "load_workbook", broken)
+    (problem,) = problems_of(book)
+    assert problem.sheet == "clinic.xlsx" and "control character" in problem.message
+
+
+def test_each_sheet_is_read_once(book: Path, monkeypatch) -> None:
+    # Formula cells without a saved result are found in the same pass as the values.
+    import scheduler.workbook_xlsx as wx
+
+    set_cell(book, "Rooms", 2, "capacity", "=10+2")
+    reads: list[object] = []
+    real = wx.WorkSheetParser.parse
+
+    def counted(self: object) -> object:
+        reads.append(self)
+        return real(self)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(wx.WorkSheetParser, "parse", counted)
+    assert where(problems_of(book)) == {("Rooms", 2, "capacity")}
+    assert len(reads) == len(TABLES)
+
+
+def test_inline_texts_read_as_openpyxl_reads_them() -> None:
+    # The fast inline-string path gives Text.content: plain part and runs, no phonetics.
+    import io
+    import xml.etree.ElementTree as ET
+
+    from openpyxl.cell.text import Text
+
+    import scheduler.workbook_xlsx as wx
+
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    xml = (
+        f'<is xmlns="{ns}"><t xml:space="preserve"> Ann </t><r><rPr><b/></rPr><t>a</t></r>'
+        "<rPh sb='0' eb='1'><t>x</t></rPh></is>"
+    )
+    inline = ET.parse(io.StringIO(xml)).getroot()
+    assert wx._inline_text(inline) == Text.from_tree(inline).content == " Ann a"

@@ -2,11 +2,13 @@
 
 :func:`render` builds every output in memory (nothing touches the disk, so a failure leaves
 the previous outputs as they were); :func:`publish` then writes them all through
-:func:`scheduler.safe_write.write_tree` as one unit, owner-readable only.
+:func:`scheduler.safe_write.write_tree` as one version, switched to in one rename,
+owner-readable only.
 
 The UID map (``uid_map.json`` in the output folder, not in ``calendars/`` because the
 folder may be served to calendar clients) keeps each session's random UID and SEQUENCE
-between runs.
+between runs. It is read from the published version itself, so the map always matches the
+feeds that subscribers have seen.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from scheduler.exports.html import build_html
 from scheduler.exports.ical import FeedInfo, UidMap, build_feeds, feed_text_problems
 from scheduler.exports.options import PublishOptions
 from scheduler.exports.view import ExportError, build_view
-from scheduler.safe_write import write_tree
+from scheduler.safe_write import PublishError, published_path, write_tree
 from scheduler.schedule import Schedule
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ class Rendered:
 
 
 def _read_uid_map(out_dir: Path) -> UidMap:
-    path = out_dir / UID_MAP
+    path = published_path(out_dir, UID_MAP)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -140,4 +142,7 @@ def publish(
         if name in files or name.split("/", 1)[0] == CALENDARS:
             raise ValueError(f"extra output {name!r} would overwrite a published file")
         files[name] = data
-    return write_tree(out_dir, files)
+    try:
+        return write_tree(out_dir, files)
+    except PublishError as err:
+        raise ExportError(str(err)) from None

@@ -17,6 +17,7 @@ from scheduler.domain import (
     Phase,
     SessionKind,
     SessionType,
+    Sex,
     Track,
     Weekday,
     Window,
@@ -114,7 +115,7 @@ def session_types() -> tuple[SessionType, ...]:
         tracks: frozenset[Track],
         max_size: int = 12,
         modality: str | None = None,
-        single_sex: bool = False,
+        sexes: frozenset[Sex] = frozenset(),
         phases: frozenset[Phase] = frozenset(),
         cofacilitator_above: int | None = 10,
     ) -> SessionType:
@@ -129,7 +130,7 @@ def session_types() -> tuple[SessionType, ...]:
             credentials=ALL_CREDENTIALS,
             modality=modality,
             tracks=tracks,
-            single_sex=single_sex,
+            sexes=sexes,
             phases=phases,
             cofacilitator_above=cofacilitator_above,
         )
@@ -150,7 +151,7 @@ def session_types() -> tuple[SessionType, ...]:
             SessionKind.GROUP_THERAPY,
             adult,
             max_size=10,
-            single_sex=True,
+            sexes=frozenset({Sex.FEMALE}),  # women only, not merely one sex per group
             cofacilitator_above=None,
         ),
         group(

@@ -1,14 +1,25 @@
-"""Named soft goals, each a linear term; a term enters the objective only when its weight
-is non-zero, and every term's value is reported by name (SolveStats.terms).
+"""The two objectives: placement (lexicographic by priority) and quality (named terms).
 
-The objective is minimised in integer *points*: a counted term costs ``weight * K`` points
-per unit and an hour term ``weight`` points per ``g`` minutes, where ``g`` is the greatest
-common divisor of 60 and every session duration and ``K = 60 / g``. Reported objective
-values are points / K, i.e. the weighted sum of the terms in their natural units.
+Placement (RULES.md P3) is minimised first, on its own: each unplaced patient costs the
+weight of their priority level (:func:`priority_levels`), and each level's weight exceeds
+everything all lower levels together can cost, so the optimum places the most continuing
+patients, then the most new admissions of the earliest date, and so on. One weighted sum
+rather than one solve per level: the levels share one search and one proof. When the
+exact weights would pass :data:`LEXICOGRAPHIC_LIMIT` (thousands of patients over many
+admission dates), adjacent admission dates of one class share a level; the repair step
+(:mod:`scheduler.model.repair`) and the probe still rule out one-for-one inversions there.
+
+Quality is minimised second, with the placement held: named soft goals, each a linear
+term that enters only when its weight is non-zero, each value reported by name
+(SolveStats.terms). It is minimised in integer *points*: a counted term costs
+``weight * K`` points per unit and an hour term ``weight`` points per ``g`` minutes, where
+``g`` is the greatest common divisor of 60 and every session duration and ``K = 60 / g``.
+Reported objective values are points / K, the weighted sum of the terms in their units.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Callable
@@ -16,6 +27,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from scheduler import rules
 from scheduler.domain import Weekday
 from scheduler.model.constraints import patient_sessions, therapist_sessions
 from scheduler.model.instance import Instance
@@ -34,16 +46,16 @@ class Term:
     divisor: int  # 1 for counted terms, K for hour terms (expr counts g-minute units)
 
 
-#: The placement terms, optimised first (see scheduler.model.solve).
-PLACEMENT = ("unplaced_continuing", "unplaced_new", "admission_order")
+#: Largest total placement weight with one level per admission date; above it dates merge.
+LEXICOGRAPHIC_LIMIT = 2**40
 
 
 @dataclass
 class Objective:
     terms: list[Term]
-    scale: int  # K: objective points per unit of the reported objective
-    placement: cp_model.LinearExprT  # points of the placement terms
-    total: cp_model.LinearExprT  # points of every term
+    scale: int  # K: quality points per unit of the reported objective
+    placement: cp_model.LinearExprT  # placement points: unplaced patients' priority weights
+    total: cp_model.LinearExprT  # quality points of every quality term
 
 
 def unit_minutes(inst: Instance) -> int:
@@ -62,9 +74,6 @@ def add_objective(
     terms: list[Term] = []
     w = weights.as_dict()
     builders: dict[str, Callable[[], cp_model.LinearExprT]] = {
-        "unplaced_continuing": lambda: _unplaced(inst, v, continuing=True),
-        "unplaced_new": lambda: _unplaced(inst, v, continuing=False),
-        "admission_order": lambda: _admission_order(inst, v),
         "continuity": lambda: _continuity(model, inst, v),
         "cohort": lambda: _cohort(model, inst, v),
         "spread": lambda: _spread(model, inst, v),
@@ -75,27 +84,16 @@ def add_objective(
     }
     hour_terms = {"load_balance", "evening_saturday"}
     objective: list[cp_model.LinearExprT] = []
-    placement: list[cp_model.LinearExprT] = []
     for name, build in builders.items():
         if w[name] == 0:
             continue
         expr = build()
         hours = name in hour_terms
         terms.append(Term(name, expr, k if hours else 1))
-        points = (w[name] if hours else w[name] * k) * expr
-        objective.append(points)
-        if name in PLACEMENT:
-            placement.append(points)
-    return Objective(terms, k, sum(placement), sum(objective))
-
-
-def _unplaced(inst: Instance, v: Variables, continuing: bool) -> cp_model.LinearExprT:
-    ids = [pid for pid, info in inst.patients.items() if info.continuing is continuing]
-    return len(ids) - sum(v.placed[pid] for pid in ids)
-
-
-def _admission_order(inst: Instance, v: Variables) -> cp_model.LinearExprT:
-    return sum(info.tier * (1 - v.placed[pid]) for pid, info in inst.patients.items() if info.tier)
+        objective.append((w[name] if hours else w[name] * k) * expr)
+    costs = patient_costs(inst)
+    placement = sum(c * (1 - v.placed[pid]) for pid, c in costs.items())
+    return Objective(terms, k, placement, sum(objective))
 
 
 def _continuity(model: cp_model.CpModel, inst: Instance, v: Variables) -> cp_model.LinearExprT:
@@ -213,13 +211,51 @@ def _evening_saturday(inst: Instance, v: Variables, g: int) -> cp_model.LinearEx
     return sum(out)
 
 
-def patient_costs(inst: Instance, weights: Weights) -> dict[str, int]:
-    """Each patient's phase-one points when unplaced (the placement terms' weights)."""
-    k = 60 // unit_minutes(inst)
-    out = {}
-    for pid, info in inst.patients.items():
-        w = weights.unplaced_continuing if info.continuing else weights.unplaced_new
-        out[pid] = k * (w + weights.admission_order * info.tier)
+def priority_levels(inst: Instance) -> list[list[str]]:
+    """The patients in placement levels, highest priority first (RULES.md P3): one level per
+    distinct :func:`scheduler.rules.priority_key`, unless the exact weights would pass
+    :data:`LEXICOGRAPHIC_LIMIT`; then each class's dates are cut into fewer runs of adjacent
+    dates (continuing and new admissions never share a level)."""
+    clinic = inst.clinic
+    keys = {pid: rules.priority_key(clinic, info.patient) for pid, info in inst.patients.items()}
+    ordered = sorted(inst.patients, key=lambda pid: (keys[pid], pid))
+    runs = len(set(keys.values()))
+    while True:
+        levels = _cut(ordered, keys, runs)
+        if runs <= 1 or math.prod(len(lv) + 1 for lv in levels) <= LEXICOGRAPHIC_LIMIT:
+            return levels
+        runs -= 1
+
+
+def _cut(ordered: list[str], keys: dict[str, tuple[int, dt.date]], runs: int) -> list[list[str]]:
+    """Each class (continuing, new) in at most ``runs`` levels of whole admission dates, of
+    about equal size; never two classes in one level."""
+    classes: dict[int, list[str]] = defaultdict(list)
+    for pid in ordered:
+        classes[keys[pid][0]].append(pid)
+    levels: list[list[str]] = []
+    for members in classes.values():
+        dates = sorted({keys[p] for p in members})
+        target = 0.0 if len(dates) <= runs else len(members) / runs  # 0: a level a date
+        cut: list[list[str]] = [[]]
+        for date in dates:
+            if cut[-1] and len(cut[-1]) >= target:
+                cut.append([])
+            cut[-1] += [p for p in members if keys[p] == date]
+        levels.extend(cut)
+    return levels
+
+
+def patient_costs(inst: Instance) -> dict[str, int]:
+    """Each patient's placement points when unplaced: the weight of their level, one more
+    than every lower level's patients together weigh (lexicographic, module docstring)."""
+    out: dict[str, int] = {}
+    below = 0
+    for level in reversed(priority_levels(inst)):
+        weight = below + 1
+        for pid in level:
+            out[pid] = weight
+        below += weight * len(level)
     return out
 
 
