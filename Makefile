@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c '$(PY_OK)' 2>/dev/null || { \
 		echo "error: '$(PYTHON)' is missing or older than Python 3.11;" \
 			"run make again with PYTHON=python3.11 (or newer)" >&2; exit 1; }
-	@$(BIN)/python -c '$(PY_OK)' 2>/dev/null || { \
-		echo "Building $(VENV) afresh with $(PYTHON)"; rm -rf $(VENV); }
+	@if [ -d $(VENV) ] && ! $(BIN)/python -c '$(PY_OK)' 2>/dev/null; then \
+		echo "$(VENV) has no working Python 3.11+: building it afresh with $(PYTHON)"; \
+		rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
