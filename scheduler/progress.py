@@ -79,7 +79,7 @@ class _Clock(ProgressColumn):
     def render(self, task: Task) -> Text:
         elapsed = task.elapsed or 0.0
         if elapsed >= self._limit:
-            return Text(f"{elapsed:3.0f} s (over ~{self._limit:g} s: busy machine)")
+            return Text(f"{elapsed:3.0f} s, over ~{self._limit:g} s")  # fits 80 columns
         return Text(f"{elapsed:3.0f} s of ~{self._limit:g} s")
 
 
