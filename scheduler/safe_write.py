@@ -338,7 +338,12 @@ def _link(out_dir: Path, name: str) -> None:
 def _prune(out_dir: Path) -> None:
     """Keep the published version and the one before it; older ones go."""
     for _, version in sorted(_versions(out_dir).items(), reverse=True)[KEEP_VERSIONS:]:
-        shutil.rmtree(version)
+        # Out of .versions in one rename first: a run killed while deleting leaves a
+        # staging folder (removed next time), not a half version whose remaining files
+        # would look like a user's.
+        aside = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=out_dir))
+        os.rename(version, aside / version.name)
+        shutil.rmtree(aside)
 
 
 @contextlib.contextmanager

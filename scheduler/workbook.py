@@ -112,7 +112,10 @@ def _not_a_workbook(path: Path) -> list[LocatedProblem]:
     """Why the file is not a readable ``.xlsx`` workbook, as far as its first bytes say."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(1 << 20)  # an encrypted file names its streams early
+            head = handle.read(8)
+            if is_ole(head):
+                # The stream names may sit anywhere in the file, often after the data.
+                head += handle.read()
     except OSError as err:
         return _unreadable(
             path, f"cannot be opened ({err.strerror or err})", "check the file and try again"
@@ -137,9 +140,7 @@ def _not_a_workbook(path: Path) -> list[LocatedProblem]:
     )
 
 
-def _damaged_sheet(
-    book: Workbook, sheet: ReadOnlyWorksheet, table: Table, err: Exception
-) -> LocatedProblem:
+def _damaged_sheet(sheet: ReadOnlyWorksheet, table: Table, err: Exception) -> LocatedProblem:
     """A sheet whose XML cannot be parsed, located to the cell where parsing stopped (a
     raw control character, which Excel itself never writes, is the usual cause)."""
     fix = (
@@ -152,7 +153,7 @@ def _damaged_sheet(
             found = cell_at(source.read(), *position)
         if found is not None:
             row, letters = found
-            header = _header_of(book, sheet)
+            header = _header_of(sheet)
             index = column_index_from_string(letters) - 1
             column = header[index] if index < len(header) and header[index] else letters
             return LocatedProblem(table.sheet, row, column, "cannot be read", fix)
@@ -165,17 +166,35 @@ def _damaged_sheet(
     )
 
 
-def _header_of(book: Workbook, sheet: ReadOnlyWorksheet) -> list[str]:
+def _header_of(sheet: ReadOnlyWorksheet) -> list[str]:
     """Row 1 of a sheet whose later rows may be unreadable."""
+    shared = sheet._shared_strings  # type: ignore[attr-defined]
+    header: list[str] = []
     source = sheet._get_source()  # type: ignore[attr-defined]
     with source:
         try:
             for _, element in iterparse(source, events=("end",)):
-                if element.tag.endswith("}row"):
-                    return [_normalise(c.findtext(".//{*}t")) for c in element]
-        except ParseError:
+                if not element.tag.endswith("}row"):
+                    continue
+                for cell in element:
+                    column = column_index_from_string(_letters(cell.get("r", "")) or "A")
+                    value = cell.findtext("{*}v")
+                    if cell.get("t") == "s" and value is not None:
+                        text = str(shared[int(value)])
+                    elif cell.get("t") == "inlineStr":
+                        text = "".join(t.text or "" for t in cell.iterfind(".//{*}t"))
+                    else:
+                        text = value or ""
+                    header += [""] * (column - len(header))
+                    header[column - 1] = _normalise(text)
+                return header
+        except (ParseError, ValueError, IndexError):
             pass
-    return []
+    return header
+
+
+def _letters(reference: str) -> str:
+    return "".join(ch for ch in reference if ch.isalpha())
 
 
 def _formula_problems(table: str, rows: list[tuple[object, ...]]) -> list[LocatedProblem]:
@@ -238,7 +257,7 @@ def _read_xlsx(path: Path) -> tuple[dict[str, RawTable], list[LocatedProblem]]:
             try:
                 rows = sheet_rows(book, sheet)
             except (ParseError, ValueError, KeyError, IndexError) as err:
-                problems.append(_damaged_sheet(book, sheet, table, err))
+                problems.append(_damaged_sheet(sheet, table, err))
                 continue
             problems += _formula_problems(table.sheet, rows)
             raw[table.sheet] = _raw_table(_without_formulas(rows))

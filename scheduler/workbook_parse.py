@@ -338,7 +338,8 @@ class _Reader:
                     self.duplicate(table, row, key, first_row[key])
                     continue
                 if table.id_column and folded.setdefault(key.casefold(), key) != key:
-                    self.case_duplicate(table, row, key, folded[key.casefold()], first_row)
+                    other = folded[key.casefold()]
+                    self.case_duplicate(table, table.id_column, row, key, (other, first_row[other]))
                     continue
                 first_row.setdefault(key, row)
                 self.locator.remember(table.sheet, key, row)
@@ -346,20 +347,19 @@ class _Reader:
         return out
 
     def case_duplicate(
-        self, table: Table, row: int, key: str, other: str, first_row: dict[str, int]
+        self, table: Table, column: str, row: int, key: str, first: tuple[str, int]
     ) -> None:
         """Two IDs that differ only in case name two files (``therapist-T01.ics``,
         ``therapist-t01.ics``) that are one file on Windows and macOS."""
-        assert table.id_column is not None
         # The row is left out: references to it are not reported again as unknown.
         self.failed_sheets.add(table.sheet)
         self.failed_ids.add(key)
+        other, other_row = first
         self.problem(
             table.sheet,
             row,
-            table.id_column,
-            f'ID "{key}" differs from "{other}" (row {first_row[other]}) only in upper and '
-            "lower case",
+            column,
+            f'ID "{key}" differs from "{other}" (row {other_row}) only in upper and lower case',
             "give every row its own ID, not just a different case",
         )
 

@@ -84,10 +84,11 @@ def sheet_rows(book: Workbook, sheet: ReadOnlyWorksheet) -> list[tuple[object, .
     Reads what is stored, not the size the file claims (some writers store a wrong one).
     """
     # Private openpyxl parts, the ones its own read-only sheets use: the stubs omit them.
+    # (``book.shared_strings`` is the list for writing, empty in a workbook being read.)
     source = sheet._get_source()  # type: ignore[attr-defined]
     parser = _CellParser(
         source,
-        book.shared_strings,
+        sheet._shared_strings,  # type: ignore[attr-defined]
         data_only=True,
         epoch=book.epoch,
         date_formats=book._date_formats,  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import stat
 import zipfile
 from dataclasses import replace
@@ -613,3 +614,56 @@ def test_inline_texts_read_as_openpyxl_reads_them() -> None:
     )
     inline = ET.parse(io.StringIO(xml)).getroot()
     assert wx._inline_text(inline) == Text.from_tree(inline).content == " Ann a"
+
+
+def _with_shared_strings(book: Path) -> None:
+    """Rewrite the workbook's inline texts as one shared-string table, as Excel and
+    LibreOffice save a workbook (openpyxl writes inline texts)."""
+    with zipfile.ZipFile(book) as z:
+        contents = {n: z.read(n) for n in z.namelist()}
+    strings: dict[bytes, int] = {}
+
+    def share(match: re.Match[bytes]) -> bytes:
+        index = strings.setdefault(match.group(2), len(strings))
+        return b'<c%s t="s"><v>%d</v></c>' % (match.group(1), index)
+
+    inline = re.compile(rb'<c([^>]*?) t="inlineStr"><is><t(?: [^>]*)?>(.*?)</t></is></c>')
+    for name in [n for n in contents if n.startswith("xl/worksheets/")]:
+        contents[name] = inline.sub(share, contents[name])
+    ns = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    items = b"".join(b'<si><t xml:space="preserve">%s</t></si>' % t for t in strings)
+    contents["xl/sharedStrings.xml"] = b'<sst xmlns="%s">%s</sst>' % (ns, items)
+    kind = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+    override = b'<Override PartName="/xl/sharedStrings.xml" ContentType="%s"/>' % kind
+    types = contents["[Content_Types].xml"]
+    contents["[Content_Types].xml"] = types.replace(b"</Types>", override + b"</Types>")
+    with zipfile.ZipFile(book, "w") as z:
+        for name, data in contents.items():
+            z.writestr(name, data)
+
+
+def test_a_workbook_with_shared_strings_reads_the_same(book: Path) -> None:
+    _with_shared_strings(book)
+    name = full_clinic().patients[0].name.encode()
+    with zipfile.ZipFile(book) as z:
+        sheets = [z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/")]
+        assert name in z.read("xl/sharedStrings.xml")
+    assert not any(name in sheet for sheet in sheets)
+    assert read_clinic(book) == full_clinic()
+
+
+def test_a_control_byte_in_a_shared_string_workbook_is_located_by_header(book: Path) -> None:
+    _with_shared_strings(book)
+    reader = load_workbook(book, read_only=True)
+    member = reader["Patients"]._worksheet_path.lstrip("/")  # type: ignore[attr-defined]
+    reader.close()
+    with zipfile.ZipFile(book) as z:
+        contents = {n: z.read(n) for n in z.namelist()}
+    # The patient_id cell of row 3 (column A), now a shared-string index.
+    cell = re.compile(rb'<c r="A3"[^>]*><v>')
+    contents[member] = cell.sub(lambda m: m.group(0) + b"\x01", contents[member], count=1)
+    with zipfile.ZipFile(book, "w") as z:
+        for name, data in contents.items():
+            z.writestr(name, data)
+    (problem,) = problems_of(book)
+    assert (problem.sheet, problem.row, problem.column) == ("Patients", 3, "patient_id")
