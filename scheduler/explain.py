@@ -23,7 +23,14 @@ from scheduler.domain import (
     Weekday,
     format_time,
 )
-from scheduler.rules import can_lead, individual_slots, patient_can_attend, required_sessions
+from scheduler.rules import (
+    can_lead,
+    family_slots,
+    individual_slots,
+    patient_can_attend,
+    required_sessions,
+    session_types_of_kind,
+)
 from scheduler.schedule import Session, session_window
 
 _SINGLE = (SessionKind.INDIVIDUAL, SessionKind.FAMILY, SessionKind.ASSESSMENT)
@@ -86,8 +93,8 @@ def _outside_treatment_dates(clinic: Clinic, p: Patient, week: int) -> str | Non
         for b in clinic.blocks
         if b.site == p.site and not clinic.is_closed(b, week)
     ]
-    if any(p.in_treatment(d) for d in dates):
-        return None
+    if not dates or any(p.in_treatment(d) for d in dates):
+        return None  # every block closed is the closures' doing, said below
     if p.admission > clinic.settings.week_dates(week)[0]:
         return (
             f"Admitted {p.admission:%a %d %b}: no session of the program remains this week "
@@ -151,7 +158,8 @@ def _reachable_hours(
     clinic: Clinic, p: Patient, week: int, free_by_type: dict[str, list[Block]]
 ) -> float:
     """The most hours the patient's free blocks could give (W2 against W3's blocks a day),
-    with every single session their curriculum asks for."""
+    with every single session their curriculum asks for and a family session if due: an
+    upper bound, so a reason built on it is never wrong."""
     types = clinic.session_type_by_id
     per_day: dict[Weekday, list[float]] = defaultdict(list)
     for st in clinic.session_types:
@@ -166,7 +174,14 @@ def _reachable_hours(
         for i in clinic.curriculum_for(p.track)
         if types[i.session_type].kind in _SINGLE and types[i.session_type].counts_toward_hours
     )
-    return groups + singles
+    # W5: a family session due this week may add its hours too.
+    family = [
+        st.hours
+        for st in session_types_of_kind(clinic, p, SessionKind.FAMILY)
+        if st.counts_toward_hours and family_slots(clinic, p, st, week)
+    ]
+    due = p.family_due(clinic.settings.week_start + dt.timedelta(weeks=week))
+    return groups + singles + (max(family) if due and family else 0)
 
 
 def _hours_short(
@@ -227,6 +242,31 @@ def _too_few_mates(
     )
 
 
+def _blocks_lost(clinic: Clinic, p: Patient, st: SessionType, week: int) -> str:
+    """What takes the other blocks of ``st`` at the patient's site away: commitments with
+    the travel buffer (T2), closures (T4), the treatment dates (P2) — only what applies."""
+    blocks = [
+        b
+        for b in clinic.blocks
+        if b.kind is st.block_kind and b.site == p.site and st.duration_min <= b.window.minutes
+    ]
+    buffer = clinic.settings.travel_buffer_min
+    busy = [b.id for b in blocks if not p.free(session_window(b, st), buffer)]
+    closed = [b.id for b in blocks if clinic.is_closed(b, week)]
+    dated = [b.id for b in blocks if not p.in_treatment(clinic.block_date(b, week))]
+    parts = []
+    if busy:
+        parts.append(
+            f"{', '.join(busy)} clash with their commitments "
+            f"({describe_commitments(p.commitments)}) and the {buffer}-minute travel buffer"
+        )
+    if closed:
+        parts.append(f"{', '.join(closed)} closed")
+    if dated:
+        parts.append(f"{', '.join(dated)} outside their treatment dates")
+    return "; ".join(parts) or "no other block of its kind"
+
+
 def explain_unplaced(
     clinic: Clinic,
     sessions: Sequence[Session],
@@ -236,7 +276,6 @@ def explain_unplaced(
     """One or two sentences on why ``patient_id`` has no place in ``sessions``."""
     p = clinic.patient_by_id[patient_id]
     week = _first_week(clinic, p)
-    buffer = clinic.settings.travel_buffer_min
     busy = describe_commitments(p.commitments)
     busy_txt = f" ({busy})" if busy else ""
     reasons: list[str] = list(blockers)
@@ -254,17 +293,14 @@ def explain_unplaced(
         key=lambda b: (b.weekday, b.window.start),
     )
     if needs and not all_free:
-        return (
-            f"No group block is free given their commitments and the {buffer}-minute "
-            f"travel buffer{busy_txt}."
-        )
+        return f"No group block is free for them: {_blocks_lost(clinic, p, needs[0][0], week)}."
     for st, per_week in needs:
         free = free_by_type[st.id]
         if len(free) < per_week:
             shown = ", ".join(b.id for b in free) or "none"
             reasons.append(
                 f"{st.name} is needed {per_week}× a week but only {len(free)} of its blocks "
-                f"fit around their commitments{busy_txt} (free: {shown})."
+                f"are open to them (free: {shown}; {_blocks_lost(clinic, p, st, week)})."
             )
         able = [
             b for b in free if any(can_lead(clinic, t.id, b, st, week) for t in clinic.therapists)
@@ -298,6 +334,8 @@ def explain_unplaced(
             )
         elif slots and required_sessions(clinic, p, item, week):
             reasons.append(_primary_booked(clinic, sessions, p, st, slots, week, busy_txt) or "")
+
+    reasons.append(_family_blocked(clinic, sessions, p, week) or "")
 
     # Caseload of the primary therapist.
     placed_ids = {q for s in sessions for q in s.patients}
@@ -367,6 +405,38 @@ def _primary_booked(
     return (
         f"{st.name} with their primary therapist {t.id} fits only {shown}{busy_txt}, and "
         f"{t.id} is booked then or has reached their {t.max_hours_day:g} hours on those days."
+    )
+
+
+def _family_blocked(
+    clinic: Clinic, sessions: Sequence[Session], p: Patient, week: int
+) -> str | None:
+    """W5 against the schedule: a family session is due and has blocks in the data (so it
+    is not waived), but in each of them every therapist who may lead it is booked."""
+    if not p.family_due(clinic.settings.week_start + dt.timedelta(weeks=week)):
+        return None
+    options = [
+        (b, st)
+        for st in session_types_of_kind(clinic, p, SessionKind.FAMILY)
+        for b in family_slots(clinic, p, st, week)
+    ]
+    if not options:
+        return None  # waived (scheduler.compliance): it keeps nobody out
+    leaders: set[str] = set()
+    for b, st in options:
+        able = [t.id for t in clinic.therapists if can_lead(clinic, t.id, b, st, week)]
+        if any(not _therapist_busy(clinic, sessions, t, b, st, week) for t in able):
+            return None
+        leaders.update(able)
+    shown = ", ".join(sorted({b.id for b, _ in options}))
+    who = ", ".join(sorted(leaders))
+    held = "; ".join(
+        f"{t} {_booked_with(clinic, sessions, t, [b for b, _ in options], options[0][1], week)}"
+        for t in sorted(leaders)
+    )
+    return (
+        f"{options[0][1].name} is due this week and fits only {shown} (the family's times), "
+        f"where every therapist who may lead it ({who}) is booked ({held})."
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scheduler import rules
-from scheduler.compliance import waivers
+from scheduler.compliance import minimum_binds, waivers
 from scheduler.domain import (
     Block,
     BlockKind,
@@ -33,7 +33,7 @@ from scheduler.domain import (
     covered,
 )
 from scheduler.explain import describe_commitments
-from scheduler.rules import can_lead, individual_slots, required_sessions
+from scheduler.rules import can_lead, individual_slots, patient_can_attend, required_sessions
 from scheduler.schedule import session_window
 from scheduler.workbook import read_clinic_located
 from scheduler.workbook_errors import LocatedProblem
@@ -91,45 +91,57 @@ def _names(values: frozenset[str]) -> str:
 
 
 def patients_without_group_time(clinic: Clinic) -> list[Problem]:
-    """A patient whose commitments (with the travel buffer) leave fewer bookable group
-    blocks at their site than their curriculum's group sessions, or fewer days than the
-    track's minimum days a week."""
+    """A patient whose commitments (with the travel buffer), treatment dates and the
+    clinic's closures leave fewer bookable group blocks at their site than the group
+    sessions they owe in a week (W1, pro rata), or fewer days than the track's minimum
+    where it binds (W3: not in a week of admission, discharge or step-down)."""
     s = clinic.settings
     out = []
     for p in clinic.patients:
-        items = _group_items(clinic, p.track)
-        needed = sum(per_week for _, per_week in items)
-        if not needed or not in_plan(clinic, p):
-            continue
-        free_days: Counter[int] = Counter()
-        for b in clinic.blocks:
-            if b.kind is not BlockKind.GROUP or b.site != p.site:
-                continue
-            if any(
-                st.duration_min <= b.window.minutes
-                and p.free(session_window(b, st), s.travel_buffer_min)
-                for st, _ in items
-            ):
-                free_days[b.weekday] += 1
-        blocks = sum(min(n, s.max_group_blocks_per_day) for n in free_days.values())
-        days = len(free_days)
-        min_days = 0 if p.is_stepping_down(s.week_start) else s.min_days(p.track)
-        if blocks >= needed and days >= min_days:
-            continue
-        cause = "commitments and the travel buffer leave" if p.commitments else "there are"
-        out.append(
-            Problem(
-                "Patients",
-                p.id,
-                None,
-                f"{cause} only {blocks} bookable group block(s) on {days} day(s) a week at "
-                f"site {p.site!r}; the {p.track} curriculum needs {needed} group sessions "
-                f"on at least {min_days} days",
-                "check the patient's PatientCommitments rows, or offer group blocks at "
-                "times this patient is free",
-            )
-        )
+        for week in range(s.weeks):
+            found = _group_time_short(clinic, p, week)
+            if found is not None:
+                out.append(found)
+                break  # one problem per patient: the first week it shows
     return out
+
+
+def _group_time_short(clinic: Clinic, p: Patient, week: int) -> Problem | None:
+    s = clinic.settings
+    types = clinic.session_type_by_id
+    items = [
+        (types[i.session_type], required_sessions(clinic, p, i, week))
+        for i in clinic.curriculum_for(p.track)
+        if types[i.session_type].is_group
+    ]
+    needed = sum(n for _, n in items)
+    if not needed:
+        return None
+    free_days: Counter[int] = Counter()
+    for b in clinic.blocks:
+        if b.kind is BlockKind.GROUP and any(
+            patient_can_attend(clinic, p, b, st, week) for st, _ in items
+        ):
+            free_days[b.weekday] += 1
+    blocks = sum(min(n, s.max_group_blocks_per_day) for n in free_days.values())
+    days = len(free_days)
+    min_days = s.min_days(p.track) if minimum_binds(clinic, p, week) else 0
+    if blocks >= needed and days >= min_days:
+        return None
+    cause = "commitments and the travel buffer leave" if p.commitments else "there are"
+    if any(clinic.is_closed(b, week) for b in clinic.blocks if b.site == p.site):
+        cause = "commitments, the travel buffer and closures leave"
+    monday = f"{_monday(clinic, week):%d %b}"
+    return Problem(
+        "Patients",
+        p.id,
+        None,
+        f"{cause} only {blocks} bookable group block(s) on {days} day(s) in the week of "
+        f"{monday} at site {p.site!r}; the {p.track} curriculum needs {needed} group "
+        f"sessions that week on at least {max(min_days, 1)} day(s)",
+        "check the patient's PatientCommitments rows, or offer group blocks at "
+        "times this patient is free",
+    )
 
 
 def curriculum_without_leader(clinic: Clinic) -> list[Problem]:

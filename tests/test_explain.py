@@ -8,6 +8,8 @@ from typing import Any
 
 from factory import (
     WEEK,
+    FamilyCadence,
+    family_type,
     group_type,
     individual_type,
     patient,
@@ -18,7 +20,7 @@ from factory import (
 )
 from solved import solved, unplaced
 
-from scheduler.domain import Clinic, Commitment, CommitmentKind, Patient, Sex, Weekday
+from scheduler.domain import Clinic, Closure, Commitment, CommitmentKind, Patient, Sex, Weekday
 from scheduler.explain import describe_commitments, explain_unplaced
 from scheduler.schedule import Session
 
@@ -49,6 +51,9 @@ def test_too_few_free_blocks_for_the_curriculum() -> None:
     clinic = replace(tiny_clinic(), patients=(busy,))
     reason = explain_unplaced(clinic, [], "P1")
     assert "needed 3× a week but only 2" in reason and "MON-EVE, WED-EVE" in reason
+    assert "FRI-EVE clash with their commitments (works Fri 17:00–23:00) and the 30-minute" in (
+        reason
+    )
 
 
 def test_full_groups_are_listed_with_their_sizes() -> None:
@@ -248,3 +253,58 @@ def test_blocks_without_a_group_of_their_kind_are_listed_together() -> None:
     assert "Their free blocks hold: MON-EVE GT 2/12, no adult GT group in WED-EVE, FRI-EVE;" in (
         reason
     )
+
+
+def test_a_closure_is_named_as_the_cause_not_commitments() -> None:
+    # Wednesday closed: three groups a week cannot be had, and nobody has commitments.
+    clinic = replace(tiny_clinic(3), closures=(Closure(WEEK + dt.timedelta(days=2)),))
+    reasons = unplaced(solved(clinic))
+    assert set(reasons) == {"P1", "P2", "P3"}
+    assert reasons["P1"].startswith(
+        "GT is needed 3× a week but only 2 of its blocks are open to them (free: MON-EVE, "
+        "FRI-EVE; WED-EVE closed)."
+    )
+    assert "commitments" not in reasons["P1"]
+
+
+def test_a_week_closed_throughout_is_said_as_closures_not_dates() -> None:
+    week = tuple(Closure(WEEK + dt.timedelta(days=d)) for d in range(7))
+    clinic = replace(tiny_clinic(3), closures=week)
+    reason = explain_unplaced(clinic, [], "P1")
+    assert reason == "No group block is free for them: MON-EVE, WED-EVE, FRI-EVE closed."
+    assert set(unplaced(solved(clinic))) == {"P1", "P2", "P3"}
+
+
+def test_a_family_session_counts_towards_the_hours_a_patient_can_reach() -> None:
+    # Three groups, individual counselling and a weekly family hour: 11 hours, P4's target.
+    keen = patient(
+        "P4",
+        "T2",
+        hours_target=11,
+        family_cadence=FamilyCadence.WEEKLY,
+        family_availability=(window(Weekday.MON, "16:00", "18:00"),),
+    )
+    # T1 alone may lead family therapy: P3 sees T2, so T1 has a slot for it.
+    types = (group_type("GT"), individual_type(), family_type())
+    others = (patient("P1"), patient("P2"), patient("P3", "T2"))
+    clinic = tiny_clinic(session_types=types, patients=(*others, keen))
+    assert "hours a week" not in explain_unplaced(clinic, [], "P4")
+    assert "P4" in solved(clinic).placed_patients
+
+
+def test_a_family_session_whose_only_leader_is_booked_then() -> None:
+    # T1, the only licensed therapist, holds P1-P3's individual sessions in all three
+    # slots; P4's family can come only in the Monday slot.
+    family = patient(
+        "P4",
+        "T2",
+        family_cadence=FamilyCadence.WEEKLY,
+        family_availability=(window(Weekday.MON, "16:00", "18:00"),),
+    )
+    base = tiny_clinic(3, session_types=(group_type("GT"), individual_type(), family_type()))
+    clinic = replace(base, patients=(*base.patients, family))
+    assert unplaced(solved(clinic)) == {
+        "P4": "Family therapy is due this week and fits only MON-IND (the family's times), "
+        "where every therapist who may lead it (T1) is booked (T1 leading 1 individual or "
+        "family session(s))."
+    }

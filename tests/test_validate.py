@@ -7,11 +7,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from factory import WEEK, room, therapist, tiny_clinic
+from factory import WEEK, patient, room, therapist, tiny_clinic, window
 from sheets import add_row, set_cell, settings_row, where
 from solved import solved
 
-from scheduler.domain import Closure, Problem, Site, Weekday
+from scheduler.domain import Closure, Commitment, CommitmentKind, Problem, Site, Weekday
 from scheduler.validate import (
     format_problems,
     group_seats_needed,
@@ -461,3 +461,29 @@ def test_two_locks_pinning_one_therapist_at_the_same_time(book: Path) -> None:
     assert "cannot hold with lock 'LMON-INDIND': both pin 'T1'" in problem.message
     set_cell(book, "Patients", 3, "primary_therapist", "T2")
     assert lock_problems(book) == []
+
+
+def test_group_time_counts_the_week_as_the_rules_do() -> None:
+    # Admitted on Wednesday and working Wednesday evenings: only FRI-EVE is free that
+    # week, and two groups are owed (5 of 7 days) with no minimum of days: too few.
+    wed = Commitment(CommitmentKind.WORK, window(Weekday.WED, "17:00", "23:00"))
+    late = patient("P1", admission=WEEK + dt.timedelta(days=2), commitments=(wed,))
+    base = tiny_clinic()
+    clinic = replace(base, patients=(late, *base.patients[1:]))
+    (problem,) = planning_problems(clinic)
+    assert "only 1 bookable group block(s) on 1 day(s) in the week of 07 Dec" in problem.message
+    assert "needs 2 group sessions that week on at least 1 day(s)" in problem.message
+    # Without the Wednesday job, WED-EVE and FRI-EVE give the two groups owed; three days
+    # are not required in the week of admission (W3), so nothing is flagged.
+    friday_off = replace(late, commitments=())
+    assert planning_problems(replace(clinic, patients=(friday_off, *base.patients[1:]))) == []
+
+
+def test_a_closure_that_leaves_too_few_group_blocks() -> None:
+    base = tiny_clinic()
+    clinic = replace(base, closures=(Closure(WEEK + dt.timedelta(days=2)),))  # Wednesday
+    found = [p for p in planning_problems(clinic) if p.table == "Patients"]
+    assert {p.key for p in found} == {"P1", "P2", "P3"}
+    assert "closures leave only 2 bookable group block(s) on 2 day(s)" in found[0].message
+    schedule = solved(clinic)
+    assert schedule.placed_patients == frozenset()
