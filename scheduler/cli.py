@@ -116,6 +116,15 @@ def patients_in_plan(clinic: Clinic) -> int:
     return sum(1 for p in clinic.patients if in_plan(clinic, p))
 
 
+def patients_to_place(clinic: Clinic) -> int:
+    """The patients the solve places or lists as unplaced: those in the plan, less those
+    admitted too late to owe a session, who start next week (RULES.md P4)."""
+    from scheduler.rules import starts_later
+    from scheduler.validate import in_plan
+
+    return sum(1 for p in clinic.patients if in_plan(clinic, p) and not starts_later(clinic, p))
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from scheduler.validate import summary
 
@@ -188,7 +197,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         err=True,
     )
     display = solve_display(
-        _display_mode(args), total=patients_in_plan(clinic), limit_s=args.time_limit
+        _display_mode(args), total=patients_to_place(clinic), limit_s=args.time_limit
     )
     try:
         with display as on_progress:

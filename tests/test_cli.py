@@ -295,3 +295,21 @@ def test_solve_into_a_closed_pipe_still_publishes(tiny_xlsx: Path, tmp_path: Pat
     assert status == EXIT_OK
     assert "Error" not in err and "error" not in err
     assert (out / "schedule.json").exists()
+
+
+def test_progress_counts_only_the_patients_this_solve_places(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from factory import WEEK
+
+    clinic = tiny_clinic()
+    # Admitted on the week's last day: owes no session yet and starts next week.
+    late = patient("P9", admission=WEEK + dt.timedelta(days=6))
+    path = tmp_path / "clinic.xlsx"
+    write_workbook(replace(clinic, patients=(*clinic.patients, late)), path)
+    args = ["solve", str(path), "--out", str(tmp_path / "out"), "--time-limit", "10"]
+    assert main([*args, "--workers", "1"]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert "of 3 placed" in captured.err and "of 4" not in captured.err
+    assert "All 3 patients placed" in captured.out
+    assert "1 patient admitted too late for this plan start next week." in captured.out
