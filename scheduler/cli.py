@@ -207,7 +207,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
             f"the model is invalid (a bug, please report it): {err}", EXIT_INTERNAL
         ) from err
     schedule = replace(schedule, input_hash=digest)
-    emit(coordinator_summary(schedule, options.weights.as_dict()))
+    emit(coordinator_summary(schedule, options.weights.as_dict(), clinic))
     if args.verbose:
         emit("\n" + schedule.summary())
     if schedule.stats.status not in ("OPTIMAL", "FEASIBLE"):

@@ -84,6 +84,7 @@ def _build_session_type(v: _Values) -> SessionType:
         sexes=v["sexes"],
         phases=v["phases"],
         cofacilitator_above=v["cofacilitator_above"],
+        target_min=v["target_min"],
     )
 
 

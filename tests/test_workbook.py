@@ -71,7 +71,12 @@ def full_clinic() -> Clinic:
     p3 = replace(p3, track=Track.ADULT, phase=Phase.LATE)
     r1 = replace(base.rooms[0], availability=(window(Weekday.MON, "08:00", "22:00"),))
     tele = room("TELE", capacity=30, site="", virtual=True, features=frozenset({"video"}))
-    gt = replace(base.session_types[0], phases=frozenset({Phase.EARLY}), cofacilitator_above=8)
+    gt = replace(
+        base.session_types[0],
+        phases=frozenset({Phase.EARLY}),
+        cofacilitator_above=8,
+        target_min=5,
+    )
     return replace(
         base,
         session_types=(gt, base.session_types[1], family_type()),
@@ -212,6 +217,19 @@ def test_a_formula_without_a_saved_result_is_located(book: Path) -> None:
         "the value itself, or open the workbook in Excel and save it so the formula's result "
         "is stored"
     )
+
+
+def test_target_size_outside_the_size_limits_is_located(book: Path) -> None:
+    set_cell(book, "SessionTypes", 2, "target_min", "13")
+    (problem,) = problems_of(book)
+    assert where([problem]) == {("SessionTypes", 2, "target_min")}
+    assert "between min_size and max_size" in str(problem)
+
+
+def test_blank_target_size_takes_the_default(book: Path) -> None:
+    set_cell(book, "SessionTypes", 2, "target_min", None)
+    gt = read_clinic(book).session_type_by_id["GT"]
+    assert gt.target_min is None and gt.target_size == 4
 
 
 def test_two_bad_values_in_one_column_are_both_reported(book: Path) -> None:

@@ -28,6 +28,9 @@ class Weights:
     load_balance: int = 1  # per hour of the busiest therapist's week
     evening_saturday: int = 1  # per staff hour in evening (from 17:00) or weekend sessions
     groups_opened: int = 2  # per group session opened
+    # Real groups (see scheduler.model.objective for the formulation and measurements).
+    small_groups: int = 3  # per seat a group is short of its type's target size
+    parallel_groups: int = 4  # per parallel group beyond the fewest that could seat them
 
     def __post_init__(self) -> None:
         for f in fields(self):
