@@ -609,8 +609,57 @@ def lock_conflict_reason(clinic: Clinic, lock_ids: Sequence[str]) -> str:
     )
 
 
-def no_solution_reason(time_limit_s: float) -> str:
+def no_solution_reason(time_limit_s: float, proven: bool = False) -> str:
+    """Why there is no schedule at all. A proven infeasibility is not a matter of time, so
+    only a search that ran out of time is told to run longer."""
+    if proven:
+        return (
+            "No schedule can satisfy the clinic's rules, even with nobody placed: more time "
+            "will not help. Run validate and fix what it reports, then run again."
+        )
     return (
         f"No schedule was found within the {time_limit_s:g}-second time limit; run again "
         "with a longer time limit."
     )
+
+
+def unmet_lock_reason(
+    lock_ids: Sequence[str],
+    data: Sequence[str] = (),
+    clashes: Sequence[str] = (),
+    proven: bool = True,
+    shared: Sequence[str] = (),
+) -> str:
+    """Why a lock is not kept (RULES.md L1), from the binding cause. ``lock_ids`` are the
+    locks of one pinned session (kept or dropped together); ``data`` what the data alone
+    shows cannot hold (validate's words); ``clashes`` the kept locks it cannot be kept
+    with, ``shared`` who or what they both name (e.g. ``"patient P1"``); ``proven`` False
+    when no search proved it cannot be kept."""
+    together = ""
+    if len(lock_ids) > 1:
+        together = (
+            f"Locks {', '.join(lock_ids)} name the same patient, therapist or room in one "
+            "block, so they pin one session and are kept or dropped together. "
+        )
+    if data:
+        cause = f"It cannot hold: {'; '.join(data)}."
+    elif clashes:
+        which = "lock {}, which is" if len(clashes) == 1 else "locks {}, which are"
+        both = f"both name {', '.join(shared)}, and " if shared else ""
+        cause = (
+            f"It cannot be kept together with {which.format(', '.join(clashes))} kept: "
+            f"{both}together they ask for the same person, room or time, or more than the "
+            "rules allow."
+        )
+    elif proven:
+        cause = (
+            "No schedule can keep it, whatever the other locks: it asks for something the "
+            "clinic's rules do not allow at that time (hours, group size, credentials or "
+            "bookings)."
+        )
+    else:
+        return together + (
+            "No schedule keeping it was found within the time limit; a longer time limit "
+            "may keep it."
+        )
+    return f"{together}{cause} Change or remove it on the Locks sheet."

@@ -308,3 +308,17 @@ def test_a_family_session_whose_only_leader_is_booked_then() -> None:
         "where every therapist who may lead it (T1) is booked (T1 leading 1 individual or "
         "family session(s))."
     }
+
+
+def test_unmet_lock_reasons_say_the_binding_cause() -> None:
+    from scheduler.explain import unmet_lock_reason
+
+    data = unmet_lock_reason(["L1"], data=["'P1' is not in treatment on Mon 30 Nov"])
+    assert "not in treatment" in data and "time limit" not in data
+    clash = unmet_lock_reason(["L2"], clashes=["L1"], shared=["therapist T1"])
+    assert "lock L1, which is kept" in clash and "both name therapist T1" in clash
+    pinned = unmet_lock_reason(["L3", "L4"], data=["they put one GT session in rooms R1, R2"])
+    assert "Locks L3, L4" in pinned and "rooms R1, R2" in pinned
+    # Only a lock no search proved impossible is told that more time may keep it.
+    assert "time limit" in unmet_lock_reason(["L5"], proven=False)
+    assert "time limit" not in unmet_lock_reason(["L5"])

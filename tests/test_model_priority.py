@@ -160,7 +160,7 @@ def test_repair_one_patient_at_a_time() -> None:
     costs = patient_costs(built.inst)
     solver = _solver(options, _Clock(options), 5.0)
     values, points, _ = _one_at_a_time(
-        built.model, built.inst, v, costs, wrong, lambda _: solver, 5.0
+        built.model, built.inst, v, costs, wrong, lambda _: solver, 5.0, 1
     )
     placed = {pid for pid, x in v.placed.items() if values[x.index]}
     assert placed == {"C1"} and points == costs["N1"] + costs["N2"]

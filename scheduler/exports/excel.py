@@ -673,6 +673,8 @@ def _unplaced(wb: Workbook, view: ScheduleView) -> None:
                 u.reason,
             ]
         )
+    for lk in view.schedule.unmet_locks:  # read where dropped patients are read (RULES.md L1)
+        sh.span(f"Lock {lk.lock} not kept: {lk.reason}")
     sh.finish(max_width=80)
 
 

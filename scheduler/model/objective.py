@@ -54,8 +54,9 @@ LEXICOGRAPHIC_LIMIT = 2**40
 class Objective:
     terms: list[Term]
     scale: int  # K: quality points per unit of the reported objective
-    placement: cp_model.LinearExprT  # placement points: unplaced patients' priority weights
+    placement: cp_model.LinearExprT  # placement points: unmet locks, unplaced patients
     total: cp_model.LinearExprT  # quality points of every quality term
+    lock_weight: int = 1  # placement points of one unmet lock (RULES.md L1)
 
 
 def unit_minutes(inst: Instance) -> int:
@@ -94,8 +95,18 @@ def add_objective(
         terms.append(Term(name, expr, k if hours else 1))
         objective.append((w[name] if hours else w[name] * k) * expr)
     costs = patient_costs(inst)
-    placement = sum(c * (1 - v.placed[pid]) for pid, c in costs.items())
-    return Objective(terms, k, placement, sum(objective))
+    # A lock is the coordinator's instruction: it outweighs every placement together, so a
+    # lock is dropped only when it cannot hold, never to place a patient (RULES.md L1).
+    lock_weight = lock_cost(costs)
+    placement = sum(c * (1 - v.placed[pid]) for pid, c in costs.items()) + sum(
+        lock_weight * (1 - lit) for lit in v.lock_ok.values()
+    )
+    return Objective(terms, k, placement, sum(objective), lock_weight)
+
+
+def lock_cost(costs: dict[str, int]) -> int:
+    """Placement points of one unmet lock: more than every patient unplaced together."""
+    return sum(costs.values()) + 1
 
 
 def _continuity(model: cp_model.CpModel, inst: Instance, v: Variables) -> cp_model.LinearExprT:

@@ -60,17 +60,19 @@ def repair(
     values: dict[int, int],
     make_solver: Callable[[float], cp_model.CpSolver],
     budget: float,
+    lock_weight: int = 0,
 ) -> Repaired:
     """Improve ``values`` (a full solution of ``model``) within the keep-or-drop
     neighbourhood (module docstring), in at most :data:`ROUNDS` rounds and ``budget``
-    deterministic time. ``make_solver(limit)`` gives a configured solver."""
-    points = _points(v, costs, values)
+    deterministic time. ``make_solver(limit)`` gives a configured solver. Each unmet lock
+    costs ``lock_weight`` points, as in phase one, so that no swap drops a lock."""
+    points = _points(v, costs, values, lock_weight)
     used = 0.0
     optimal = False
     for _ in range(ROUNDS):
         if points == 0 or budget - used < 0.05:
             break
-        hood = _neighbourhood(model, inst, v, costs, values)
+        hood = _neighbourhood(model, inst, v, costs, values, lock_weight)
         solver = make_solver((budget - used) / 2)
         status = solver.solve(hood)
         used += solver.response_proto.deterministic_time
@@ -85,11 +87,11 @@ def repair(
     if not optimal and points > 0:
         # Half of what is left for every patient in turn, the rest for the probe's finds.
         values, points, spent = _one_at_a_time(
-            model, inst, v, costs, values, make_solver, (budget - used) / 2
+            model, inst, v, costs, values, make_solver, (budget - used) / 2, lock_weight
         )
         used += spent
         values, points, spent = probe_guided(
-            model, inst, v, costs, values, make_solver, max(budget - used, 0.5)
+            model, inst, v, costs, values, make_solver, max(budget - used, 0.5), lock_weight
         )
         used += spent
     return Repaired(values, points, optimal, used)
@@ -103,6 +105,7 @@ def probe_guided(
     values: dict[int, int],
     make_solver: Callable[[float], cp_model.CpSolver],
     budget: float,
+    lock_weight: int,
 ) -> tuple[dict[int, int], int, float]:
     """The patients the probe finds a place for, each alone (module docstring)."""
     from scheduler.probe import probe
@@ -121,8 +124,10 @@ def probe_guided(
     found = probe(clinic, draft, swaps_per_patient=1, max_pairs=PROBE_PAIRS)
     chosen = {i.patient for i in found.insertions} | {s.patient for s in found.swaps}
     if not chosen:
-        return values, _points(v, costs, values), 0.0
-    return _one_at_a_time(model, inst, v, costs, values, make_solver, budget, sorted(chosen))
+        return values, _points(v, costs, values, lock_weight), 0.0
+    return _one_at_a_time(
+        model, inst, v, costs, values, make_solver, budget, lock_weight, sorted(chosen)
+    )
 
 
 def _one_at_a_time(
@@ -133,16 +138,17 @@ def _one_at_a_time(
     values: dict[int, int],
     make_solver: Callable[[float], cp_model.CpSolver],
     budget: float,
+    lock_weight: int,
     only: list[str] | None = None,
 ) -> tuple[dict[int, int], int, float]:
     """Each unplaced patient (of ``only``, when given) alone, highest priority (largest
     weight) first."""
-    hood = _neighbourhood(model, inst, v, costs, values)
+    hood = _neighbourhood(model, inst, v, costs, values, lock_weight)
     waiting = sorted(
         (pid for pid, x in v.placed.items() if values[x.index] == 0),
         key=lambda pid: (-costs[pid], pid),
     )
-    points, used = _points(v, costs, values), 0.0
+    points, used = _points(v, costs, values, lock_weight), 0.0
     tries = [pid for pid in waiting if only is None or pid in only]
     for n, pid in enumerate(tries):
         share = (budget - used) / (len(tries) - n)
@@ -160,12 +166,17 @@ def _one_at_a_time(
             var = hood.get_int_var_from_proto_index
             values = {i: int(solver.value(var(i))) for i in values}
             points = round(solver.objective_value)
-            hood = _neighbourhood(model, inst, v, costs, values)  # the kept set changed
+            hood = _neighbourhood(
+                model, inst, v, costs, values, lock_weight
+            )  # the kept set changed
     return values, points, used
 
 
-def _points(v: Variables, costs: dict[str, int], values: dict[int, int]) -> int:
-    return sum(c for pid, c in costs.items() if values[v.placed[pid].index] == 0)
+def _points(v: Variables, costs: dict[str, int], values: dict[int, int], lock_weight: int) -> int:
+    unmet = sum(values[lit.index] == 0 for lit in v.lock_ok.values())
+    return sum(c for pid, c in costs.items() if values[v.placed[pid].index] == 0) + (
+        lock_weight * unmet
+    )
 
 
 def _neighbourhood(
@@ -174,6 +185,7 @@ def _neighbourhood(
     v: Variables,
     costs: dict[str, int],
     values: dict[int, int],
+    lock_weight: int,
 ) -> cp_model.CpModel:
     hood = model.clone()
     var = hood.get_int_var_from_proto_index
@@ -191,5 +203,6 @@ def _neighbourhood(
     hood.clear_hints()  # type: ignore[no-untyped-call]
     for i, val in values.items():
         hood.add_hint(var(i), val)
-    hood.minimize(sum(c * (1 - var(v.placed[pid].index)) for pid, c in costs.items()))
+    unmet = sum(lock_weight * (1 - var(lit.index)) for lit in v.lock_ok.values())
+    hood.minimize(sum(c * (1 - var(v.placed[pid].index)) for pid, c in costs.items()) + unmet)
     return hood
