@@ -230,6 +230,7 @@ class _Greedy:
         return (
             p.track in kind.tracks
             and (not kind.phases or p.phase in kind.phases)
+            and kind.admits(p.sex)  # S4: a women's group admits women only
             and patient_can_attend(self.c, p, block, kind, week)
             and not _clashes(self.patient_busy.get(key, []), session_window(block, kind))
             and (

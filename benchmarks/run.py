@@ -210,7 +210,7 @@ def _probe(row: Row, clinic: Any, schedule: Any, args: dict[str, Any]) -> None:
     if result.capped:
         parts.append(f"{result.capped} searches out of budget")
     if result.rejected:
-        parts.append(f"{result.rejected} finds refused by the checker (probe bug)")
+        parts.append(f"{result.rejected} finds refused by the checker (not counted)")
     row.probe_note = "; ".join([", ".join(parts), *result.notes])
 
 
@@ -767,14 +767,14 @@ def write_csv(rows: Sequence[Row], path: Path) -> None:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
-    ap.add_argument("--sizes", default=",".join(ladder.SIZES), help="e.g. S,M")
-    ap.add_argument("--variants", default=",".join(ladder.VARIANTS), help="tight,loose")
+    ap.add_argument("--sizes", default=",".join(ladder.SIZES), help="e.g. S,M (C: C-over)")
+    ap.add_argument("--variants", default=",".join(ladder.VARIANTS), help="tight,loose,over")
     ap.add_argument("--methods", default=",".join(METHODS), help="cp-sat,greedy,textbook")
     ap.add_argument(
         "--time-limit",
         type=float,
         default=None,
-        help="seconds per solve (default per size: S/M 10, L 60, XL 300)",
+        help="seconds per solve (default per size: S/M/C 10, L 60, XL 300)",
     )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)

@@ -143,6 +143,7 @@ def _candidates(clinic: Clinic) -> list[_Candidate]:
                     for p in patients
                     if p.track in kind.tracks
                     and (not kind.phases or p.phase in kind.phases)
+                    and kind.admits(p.sex)  # S4: a women's group admits women only
                     and patient_can_attend(c, p, block, kind, week)
                 ]
                 rooms = [r for r in c.rooms if _room_fits(c, r, block, kind, week)]

@@ -207,13 +207,14 @@ def cmd_solve(args: argparse.Namespace) -> int:
             f"the model is invalid (a bug, please report it): {err}", EXIT_INTERNAL
         ) from err
     schedule = replace(schedule, input_hash=digest)
-    emit(coordinator_summary(schedule, options.weights.as_dict()))
+    emit(coordinator_summary(schedule, options.weights.as_dict(), clinic))
     if args.verbose:
         emit("\n" + schedule.summary())
     if schedule.stats.status not in ("OPTIMAL", "FEASIBLE"):
+        # Only a search that ran out of time may do better with more; a proof will not.
+        advice = " Try a longer --time-limit." if schedule.stats.status == "UNKNOWN" else ""
         raise CliError(
-            f"no schedule found ({schedule.stats.status}); nothing was written. "
-            "Try a longer --time-limit.",
+            f"no schedule found ({schedule.stats.status}); nothing was written.{advice}",
             EXIT_NO_SCHEDULE,
         )
     _refuse_if_invalid(clinic, schedule, "the schedule failed the independent check")
@@ -221,6 +222,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     payload = schedule_json_bytes(schedule, input_path=str(input_path), input_hash=digest)
     written = _publish(clinic, schedule, args, extra={"schedule.json": payload})
     _report_unplaced(schedule)
+    _report_unmet_locks(schedule)
     _report_waivers(clinic, schedule)
     emit(f"Published {len(written)} files into {out}/")
     return EXIT_OK
@@ -273,6 +275,12 @@ def _report_unplaced(schedule: Schedule) -> None:
     emit(f"Unplaced ({len(schedule.unplaced)}):")
     for u in schedule.unplaced:
         emit(f"  {u.patient}: {u.reason}")
+
+
+def _report_unmet_locks(schedule: Schedule) -> None:
+    if schedule.unmet_locks:
+        emit(f"Locks not kept ({len(schedule.unmet_locks)}):")
+        emit("\n".join(f"  {u.lock}: {u.reason}" for u in schedule.unmet_locks))
 
 
 def _report_waivers(clinic: Clinic, schedule: Schedule) -> None:

@@ -26,7 +26,14 @@ from scheduler.rules import (
 )
 from scheduler.schedule import Schedule, session_window
 
-__all__ = ["Waiver", "schedule_notes", "status", "waivers"]
+__all__ = [
+    "Waiver",
+    "schedule_notes",
+    "short_week_notes",
+    "status",
+    "waived_notes",
+    "waivers",
+]
 
 
 @dataclass(frozen=True)
@@ -162,19 +169,24 @@ def status(
     return "; ".join(out) or "OK"
 
 
-def schedule_notes(clinic: Clinic, schedule: Schedule) -> list[str]:
-    """One line per waiver and per short week of a schedule's placed patients, for the
-    summary a coordinator reads after solving."""
-    types = clinic.session_type_by_id
-    blocks = clinic.block_by_id
+def waived_notes(clinic: Clinic, schedule: Schedule) -> list[str]:
+    """One line per waived session of a placed patient."""
     placed = schedule.placed_patients
-    lines = [
+    return [
         f"{w.patient} week of {_monday(clinic, w.week):%d %b}: {w.text}"
         for w in waivers(clinic)
-        if w.patient in placed
+        if w.patient in placed and w.week < schedule.weeks
     ]
+
+
+def short_week_notes(clinic: Clinic, schedule: Schedule) -> list[str]:
+    """One line per week a placed patient gets less than the minimum where it does not
+    bind (admission, discharge, step-down)."""
+    types = clinic.session_type_by_id
+    blocks = clinic.block_by_id
+    lines = []
     for p in clinic.patients:
-        if p.id not in placed:
+        if p.id not in schedule.placed_patients:
             continue
         for week in range(schedule.weeks):
             if not _in_week(clinic, p, week) or minimum_binds(clinic, p, week):
@@ -184,8 +196,13 @@ def schedule_notes(clinic: Clinic, schedule: Schedule) -> list[str]:
                 for s in schedule.sessions
                 if s.week == week and p.id in s.patients
             ]
-            text = status(clinic, p, week, attended)
-            for part in text.split("; "):
+            for part in status(clinic, p, week, attended).split("; "):
                 if part.startswith("short week"):
                     lines.append(f"{p.id} week of {_monday(clinic, week):%d %b}: {part}")
     return lines
+
+
+def schedule_notes(clinic: Clinic, schedule: Schedule) -> list[str]:
+    """Every waiver and short week of a schedule's placed patients, for the summary a
+    coordinator reads after solving."""
+    return waived_notes(clinic, schedule) + short_week_notes(clinic, schedule)

@@ -109,6 +109,14 @@ class SessionKind(StrEnum):
     ASSESSMENT = "assessment"
 
 
+#: Kinds whose sessions are groups of several patients (family sessions hold one, W6).
+GROUP_KINDS = frozenset(
+    {SessionKind.GROUP_THERAPY, SessionKind.SKILL_BUILDING, SessionKind.PSYCHOEDUCATION}
+)
+#: A group kind's target size when the data gives none.
+DEFAULT_TARGET_MIN = 4
+
+
 class BlockKind(StrEnum):
     """A 3-hour group block, or a short slot for individual and family sessions."""
 
@@ -413,6 +421,9 @@ class SessionType:
     sexes: frozenset[Sex] = frozenset()  # admits only these (a women's group); empty: any
     phases: frozenset[Phase] = frozenset()  # empty: any phase
     cofacilitator_above: int | None = None  # a second therapist when size exceeds this
+    #: The therapeutic size a group should reach: smaller groups (down to ``min_size``) are
+    #: allowed but priced (the ``small_groups`` quality term); None: :attr:`target_size`.
+    target_min: int | None = None
 
     def __post_init__(self) -> None:
         _require_id(self.id, "session_type_id")
@@ -428,12 +439,28 @@ class SessionType:
                 "cofacilitator_above",
                 "must be at least 1 and below max_size",
             )
+        if self.target_min is not None:
+            _require(
+                self.min_size <= self.target_min <= self.max_size,
+                "target_min",
+                "must be between min_size and max_size",
+            )
         if self.kind in (SessionKind.INDIVIDUAL, SessionKind.ASSESSMENT):
             _require(self.max_size == 1, "max_size", "an individual session has one patient")
 
     @property
     def is_group(self) -> bool:
         return self.block_kind is BlockKind.GROUP
+
+    @property
+    def target_size(self) -> int:
+        """``target_min``, or by default 4 for a group kind that can seat 4 (a process group
+        of 2 or 3 is hardly a group), else ``min_size``."""
+        if self.target_min is not None:
+            return self.target_min
+        if self.kind in GROUP_KINDS and self.max_size >= DEFAULT_TARGET_MIN:
+            return max(self.min_size, DEFAULT_TARGET_MIN)
+        return self.min_size
 
     def admits(self, sex: Sex) -> bool:
         """Whether a patient of ``sex`` may attend (S4): any sex unless ``sexes`` is set."""

@@ -23,7 +23,14 @@ from scheduler.domain import (
     Weekday,
     format_time,
 )
-from scheduler.rules import can_lead, individual_slots, patient_can_attend, required_sessions
+from scheduler.rules import (
+    can_lead,
+    family_slots,
+    individual_slots,
+    patient_can_attend,
+    required_sessions,
+    session_types_of_kind,
+)
 from scheduler.schedule import Session, session_window
 
 _SINGLE = (SessionKind.INDIVIDUAL, SessionKind.FAMILY, SessionKind.ASSESSMENT)
@@ -86,8 +93,8 @@ def _outside_treatment_dates(clinic: Clinic, p: Patient, week: int) -> str | Non
         for b in clinic.blocks
         if b.site == p.site and not clinic.is_closed(b, week)
     ]
-    if any(p.in_treatment(d) for d in dates):
-        return None
+    if not dates or any(p.in_treatment(d) for d in dates):
+        return None  # every block closed is the closures' doing, said below
     if p.admission > clinic.settings.week_dates(week)[0]:
         return (
             f"Admitted {p.admission:%a %d %b}: no session of the program remains this week "
@@ -107,8 +114,8 @@ def _free_blocks(clinic: Clinic, p: Patient, st: SessionType, week: int) -> list
 
 
 def _rank(clinic: Clinic, p: Patient) -> tuple[int, dt.date]:
-    """Placement priority, lower first: continuing patients (all alike), then new
-    admissions by admission date. A reason claims that others were placed first only
+    """Placement priority (RULES.md P3), lower first: continuing patients (all alike), then
+    new admissions by admission date. A reason claims that others were placed first only
     when one of them really ranks strictly ahead."""
     if p.is_continuing(clinic.settings.week_start):
         return (0, dt.date.min)
@@ -151,7 +158,8 @@ def _reachable_hours(
     clinic: Clinic, p: Patient, week: int, free_by_type: dict[str, list[Block]]
 ) -> float:
     """The most hours the patient's free blocks could give (W2 against W3's blocks a day),
-    with every single session their curriculum asks for."""
+    with every single session their curriculum asks for and a family session if due: an
+    upper bound, so a reason built on it is never wrong."""
     types = clinic.session_type_by_id
     per_day: dict[Weekday, list[float]] = defaultdict(list)
     for st in clinic.session_types:
@@ -166,7 +174,14 @@ def _reachable_hours(
         for i in clinic.curriculum_for(p.track)
         if types[i.session_type].kind in _SINGLE and types[i.session_type].counts_toward_hours
     )
-    return groups + singles
+    # W5: a family session due this week may add its hours too.
+    family = [
+        st.hours
+        for st in session_types_of_kind(clinic, p, SessionKind.FAMILY)
+        if st.counts_toward_hours and family_slots(clinic, p, st, week)
+    ]
+    due = p.family_due(clinic.settings.week_start + dt.timedelta(weeks=week))
+    return groups + singles + (max(family) if due and family else 0)
 
 
 def _hours_short(
@@ -227,6 +242,31 @@ def _too_few_mates(
     )
 
 
+def _blocks_lost(clinic: Clinic, p: Patient, st: SessionType, week: int) -> str:
+    """What takes the other blocks of ``st`` at the patient's site away: commitments with
+    the travel buffer (T2), closures (T4), the treatment dates (P2) — only what applies."""
+    blocks = [
+        b
+        for b in clinic.blocks
+        if b.kind is st.block_kind and b.site == p.site and st.duration_min <= b.window.minutes
+    ]
+    buffer = clinic.settings.travel_buffer_min
+    busy = [b.id for b in blocks if not p.free(session_window(b, st), buffer)]
+    closed = [b.id for b in blocks if clinic.is_closed(b, week)]
+    dated = [b.id for b in blocks if not p.in_treatment(clinic.block_date(b, week))]
+    parts = []
+    if busy:
+        parts.append(
+            f"{', '.join(busy)} clash with their commitments "
+            f"({describe_commitments(p.commitments)}) and the {buffer}-minute travel buffer"
+        )
+    if closed:
+        parts.append(f"{', '.join(closed)} closed")
+    if dated:
+        parts.append(f"{', '.join(dated)} outside their treatment dates")
+    return "; ".join(parts) or "no other block of its kind"
+
+
 def explain_unplaced(
     clinic: Clinic,
     sessions: Sequence[Session],
@@ -236,7 +276,6 @@ def explain_unplaced(
     """One or two sentences on why ``patient_id`` has no place in ``sessions``."""
     p = clinic.patient_by_id[patient_id]
     week = _first_week(clinic, p)
-    buffer = clinic.settings.travel_buffer_min
     busy = describe_commitments(p.commitments)
     busy_txt = f" ({busy})" if busy else ""
     reasons: list[str] = list(blockers)
@@ -254,17 +293,14 @@ def explain_unplaced(
         key=lambda b: (b.weekday, b.window.start),
     )
     if needs and not all_free:
-        return (
-            f"No group block is free given their commitments and the {buffer}-minute "
-            f"travel buffer{busy_txt}."
-        )
+        return f"No group block is free for them: {_blocks_lost(clinic, p, needs[0][0], week)}."
     for st, per_week in needs:
         free = free_by_type[st.id]
         if len(free) < per_week:
             shown = ", ".join(b.id for b in free) or "none"
             reasons.append(
                 f"{st.name} is needed {per_week}× a week but only {len(free)} of its blocks "
-                f"fit around their commitments{busy_txt} (free: {shown})."
+                f"are open to them (free: {shown}; {_blocks_lost(clinic, p, st, week)})."
             )
         able = [
             b for b in free if any(can_lead(clinic, t.id, b, st, week) for t in clinic.therapists)
@@ -299,6 +335,8 @@ def explain_unplaced(
         elif slots and required_sessions(clinic, p, item, week):
             reasons.append(_primary_booked(clinic, sessions, p, st, slots, week, busy_txt) or "")
 
+    reasons.append(_family_blocked(clinic, sessions, p, week) or "")
+
     # Caseload of the primary therapist.
     placed_ids = {q for s in sessions for q in s.patients}
     t = clinic.therapist_by_id[p.primary_therapist]
@@ -308,6 +346,11 @@ def explain_unplaced(
             f"Their primary therapist {t.id}'s caseload is full ({case}/{t.caseload_cap})."
         )
 
+    if not any(reasons):
+        reasons += [
+            _leader_hours_short(clinic, sessions, p, st, n, free_by_type[st.id], week) or ""
+            for st, n in needs
+        ]
     # The groups they could have joined.
     if not any(reasons) and all_free:
         reasons.append(_full_groups(clinic, sessions, p, needs, free_by_type, week, busy_txt))
@@ -365,6 +408,38 @@ def _primary_booked(
     )
 
 
+def _family_blocked(
+    clinic: Clinic, sessions: Sequence[Session], p: Patient, week: int
+) -> str | None:
+    """W5 against the schedule: a family session is due and has blocks in the data (so it
+    is not waived), but in each of them every therapist who may lead it is booked."""
+    if not p.family_due(clinic.settings.week_start + dt.timedelta(weeks=week)):
+        return None
+    options = [
+        (b, st)
+        for st in session_types_of_kind(clinic, p, SessionKind.FAMILY)
+        for b in family_slots(clinic, p, st, week)
+    ]
+    if not options:
+        return None  # waived (scheduler.compliance): it keeps nobody out
+    leaders: set[str] = set()
+    for b, st in options:
+        able = [t.id for t in clinic.therapists if can_lead(clinic, t.id, b, st, week)]
+        if any(not _therapist_busy(clinic, sessions, t, b, st, week) for t in able):
+            return None
+        leaders.update(able)
+    shown = ", ".join(sorted({b.id for b, _ in options}))
+    who = ", ".join(sorted(leaders))
+    held = "; ".join(
+        f"{t} {_booked_with(clinic, sessions, t, [b for b, _ in options], options[0][1], week)}"
+        for t in sorted(leaders)
+    )
+    return (
+        f"{options[0][1].name} is due this week and fits only {shown} (the family's times), "
+        f"where every therapist who may lead it ({who}) is booked ({held})."
+    )
+
+
 def _booked_with(
     clinic: Clinic,
     sessions: Sequence[Session],
@@ -389,6 +464,63 @@ def _booked_with(
     return "leading " + ", ".join(parts)
 
 
+def _leader_hours_short(
+    clinic: Clinic,
+    sessions: Sequence[Session],
+    p: Patient,
+    st: SessionType,
+    per_week: int,
+    free: list[Block],
+    week: int,
+) -> str | None:
+    """G5 against the schedule: each of the patient's ``st`` sessions is a group with room
+    already running in a free block, or a new group some leader has the weekly hours for.
+    Fewer of both together than they need is the cause."""
+    types = clinic.session_type_by_id
+    joinable = {
+        s.block
+        for s in sessions
+        if s.week == week
+        and s.session_type == st.id
+        and s.block in {b.id for b in free}
+        and _same_class(clinic, p, st, s)
+        and len(s.patients) < _seats_of(clinic, s, st)
+    }
+    leaders = [
+        t for t in clinic.therapists if any(can_lead(clinic, t.id, b, st, week) for b in free)
+    ]
+    booked = {
+        t.id: sum(
+            types[s.session_type].hours for s in sessions if s.week == week and t.id in s.therapists
+        )
+        for t in leaders
+    }
+    spare = sum(int((t.max_hours_week - booked[t.id]) / st.hours + 1e-9) for t in leaders)
+    if len(joinable) + spare >= per_week:
+        return None
+    hours = ", ".join(f"{t.id} {booked[t.id]:g} of {t.max_hours_week:g} h" for t in leaders)
+    return (
+        f"{st.name} is needed {per_week}× a week, but {len(joinable)} {st.id} group(s) with "
+        f"room run in their free blocks and the therapists who may lead it there have hours "
+        f"left for {spare} more ({hours} booked)."
+    )
+
+
+def _seats_of(clinic: Clinic, s: Session, st: SessionType) -> int:
+    room = clinic.room_by_id[s.room]
+    return st.max_size if room.virtual else min(st.max_size, room.capacity)
+
+
+def _same_class(clinic: Clinic, p: Patient, st: SessionType, s: Session) -> bool:
+    """Whether ``p`` could share session ``s`` of ``st`` (S1 track, S2 sex, S3 phase)."""
+    others = [clinic.patient_by_id[q] for q in s.patients]
+    return (
+        all(q.track is p.track for q in others)
+        and (not st.single_sex or all(q.sex is p.sex for q in others))
+        and (not st.phases or p.phase in st.phases)
+    )
+
+
 def _full_groups(
     clinic: Clinic,
     sessions: Sequence[Session],
@@ -398,10 +530,12 @@ def _full_groups(
     week: int,
     busy_txt: str,
 ) -> str:
+    """The groups of the patient's kind in their free blocks, as the schedule has them."""
     rooms = clinic.room_by_id
     patients = clinic.patient_by_id
     full: list[str] = []
     open_spots: list[str] = []
+    none_running: dict[str, list[str]] = defaultdict(list)  # type → blocks without one
     holders: dict[str, Patient] = {}
     for st, _ in needs:
         for b in free_by_type[st.id]:
@@ -411,41 +545,44 @@ def _full_groups(
                 if s.week == week
                 and s.block == b.id
                 and s.session_type == st.id
-                and all(patients[q].track is p.track for q in s.patients)
+                and _same_class(clinic, p, st, s)
             ]
+            if not here:
+                none_running[st.id].append(b.id)
             for s in here:
                 room = rooms[s.room]
                 cap = st.max_size if room.virtual else min(st.max_size, room.capacity)
                 label = f"{b.id} {st.id} {len(s.patients)}/{cap}"
                 (full if len(s.patients) >= cap else open_spots).append(label)
                 holders.update((q, patients[q]) for q in s.patients)
-    window = ", ".join(
-        sorted(
-            {
-                f"{b.id} ({format_time(session_window(b, st).start)})"
-                for st, _ in needs
-                for b in free_by_type[st.id]
-            }
-        )
-    )
     first = _ahead(clinic, p, holders.values())
-    if full and not open_spots:
+    if full and not open_spots and not none_running:
         head = f"Every {p.track.value} group in their free blocks is full at {', '.join(full)}"
         later = _behind(clinic, p, holders.values())
         if later:
+            # Placement is lexicographic (RULES.md P3): a lower-priority patient keeps a
+            # place only when this patient could not take it and still have a legal week,
+            # so the full groups are not the whole cause; say so rather than blame them.
             return (
-                f"{head}{busy_txt}, though {len(later)} of those seats are held by patients "
-                "placed after them in priority (new admissions, or later ones); a longer run "
-                "may place them."
+                f"{head}{busy_txt}; {len(later)} of those seats are held by patients placed "
+                "after them in priority (new admissions, or later ones), but taking one of "
+                "those patients' places would still not give them a legal week."
             )
         if first is None:
             return f"{head}{busy_txt}, with patients of the same priority as them."
         return f"{head}{busy_txt}, with {first}, who are placed first."
-    order = f": {first} were placed first" if first else ""
+    # No single cause: state the groups as they stand against what the patient needs.
+    order = f" ({first} were placed first)" if first else ""
+    missing = [
+        f"no {p.track.value} {st_id} group in {', '.join(blocks)}"
+        for st_id, blocks in none_running.items()
+    ]
+    held = ", ".join([*(f"{x} full" for x in full), *open_spots, *missing])
+    need = ", ".join(f"{st.id} {n}×" for st, n in needs)
+    days = clinic.settings.min_days(p.track) if minimum_binds(clinic, p, week) else 1
     return (
-        f"Could not be fitted with the other patients{order}; their free blocks ({window}) "
-        f"cannot give them a full week of groups with staff, rooms and group sizes as they "
-        f"are{busy_txt}."
+        f"Could not be fitted with the other patients{order}. Their free blocks hold: "
+        f"{held}; they need {need} a week on at least {days} day(s){busy_txt}."
     )
 
 
@@ -472,8 +609,57 @@ def lock_conflict_reason(clinic: Clinic, lock_ids: Sequence[str]) -> str:
     )
 
 
-def no_solution_reason(time_limit_s: float) -> str:
+def no_solution_reason(time_limit_s: float, proven: bool = False) -> str:
+    """Why there is no schedule at all. A proven infeasibility is not a matter of time, so
+    only a search that ran out of time is told to run longer."""
+    if proven:
+        return (
+            "No schedule can satisfy the clinic's rules, even with nobody placed: more time "
+            "will not help. Run validate and fix what it reports, then run again."
+        )
     return (
         f"No schedule was found within the {time_limit_s:g}-second time limit; run again "
         "with a longer time limit."
     )
+
+
+def unmet_lock_reason(
+    lock_ids: Sequence[str],
+    data: Sequence[str] = (),
+    clashes: Sequence[str] = (),
+    proven: bool = True,
+    shared: Sequence[str] = (),
+) -> str:
+    """Why a lock is not kept (RULES.md L1), from the binding cause. ``lock_ids`` are the
+    locks of one pinned session (kept or dropped together); ``data`` what the data alone
+    shows cannot hold (validate's words); ``clashes`` the kept locks it cannot be kept
+    with, ``shared`` who or what they both name (e.g. ``"patient P1"``); ``proven`` False
+    when no search proved it cannot be kept."""
+    together = ""
+    if len(lock_ids) > 1:
+        together = (
+            f"Locks {', '.join(lock_ids)} name the same patient, therapist or room in one "
+            "block, so they pin one session and are kept or dropped together. "
+        )
+    if data:
+        cause = f"It cannot hold: {'; '.join(data)}."
+    elif clashes:
+        which = "lock {}, which is" if len(clashes) == 1 else "locks {}, which are"
+        both = f"both name {', '.join(shared)}, and " if shared else ""
+        cause = (
+            f"It cannot be kept together with {which.format(', '.join(clashes))} kept: "
+            f"{both}together they ask for the same person, room or time, or more than the "
+            "rules allow."
+        )
+    elif proven:
+        cause = (
+            "No schedule can keep it, whatever the other locks: it asks for something the "
+            "clinic's rules do not allow at that time (hours, group size, credentials or "
+            "bookings)."
+        )
+    else:
+        return together + (
+            "No schedule keeping it was found within the time limit; a longer time limit "
+            "may keep it."
+        )
+    return f"{together}{cause} Change or remove it on the Locks sheet."

@@ -23,7 +23,8 @@ and handed to the independent checker, ``scheduler.check.check_schedule``.
 
 What it guarantees. Everything it reports is a schedule with zero checker violations
 (the checker is the oracle; ``rejected`` counts search finds the checker refused, which
-should stay 0 and point at a probe bug if not). Nothing reported is ever false.
+should stay 0 — above 0 the probe reads some rule more loosely than the checker, for
+example a rule added to the checker since). Nothing reported is ever false.
 
 What it does not guarantee. It is not complete: it opens a new session with the first
 free leader and room it finds in a block, not every pair; its search per patient stops
@@ -32,8 +33,9 @@ share something with *u* (a session at a time *u* could attend, their primary th
 or a therapist short of hours — see :func:`_relevant`), and only for *u* who could be
 placed at all were every lower-priority patient gone. A patient who is insertable as the
 schedule stands is reported as an insertion, not again as a swap with every
-lower-priority patient. With ``max_pairs`` set, pairs beyond it are counted in
-``skipped_pairs`` and not tried — never silently.
+lower-priority patient. A placed patient named by a lock, or alone in a locked session,
+is never swapped out. With ``max_pairs`` or ``swaps_per_patient`` set, the pairs left
+untried are counted in ``skipped_pairs`` and named in ``notes`` — never silently.
 """
 
 from __future__ import annotations
@@ -110,7 +112,8 @@ class ProbeResult:
     ``tried`` unplaced patients were searched for an insertion; ``pairs_tried`` (u, q)
     swap pairs searched and ``skipped_pairs`` left untried by ``max_pairs``; ``capped``
     searches ran out of their node budget (their patient may still fit); ``rejected``
-    search finds the checker refused (a probe bug if not 0: they are not reported).
+    search finds the checker refused — not reported; above 0 it shows where the probe's
+    reading of the rules is looser than the checker's, a gap in the probe to fix.
     """
 
     insertions: tuple[Insertion, ...]
@@ -286,7 +289,9 @@ class _Board:
                 self.dropped.append(s)
                 return
             therapists = therapists[: max(1, kind.leaders_needed(len(patients)))]
-            if 0 < len(patients) < kind.min_size:
+            if 0 < len(patients) < kind.min_size and not keep_empty:
+                # The relaxation asks no refill: it must stay at least as permissive as
+                # any single removal.
                 self.short.add(s.id)
         placed.update(patients)
         live = _Live(s.id, s.week, block, kind, s.room, therapists, patients, s)
@@ -443,14 +448,14 @@ def _need(clinic: Clinic, p: Patient, week: int) -> _Need:
     family: list[tuple[SessionType, list[Block]]] = []
     if p.family_due(settings.week_start + dt.timedelta(weeks=week)):
         for kind in clinic.session_types:
-            if kind.kind is SessionKind.FAMILY and p.track in kind.tracks:
+            if kind.kind is SessionKind.FAMILY and p.track in kind.tracks and kind.admits(p.sex):
                 slots = family_slots(clinic, p, kind, week)
                 if slots:
                     family.append((kind, slots))
     extras = [
         k
         for k in clinic.session_types
-        if k.is_group and p.track in k.tracks and k.kind not in _ONE_TO_ONE
+        if k.is_group and p.track in k.tracks and k.admits(p.sex) and k.kind not in _ONE_TO_ONE
     ]
     band = settings.band(p.track)
     binds = _minimum_binds(clinic, p, week)
@@ -521,7 +526,13 @@ class _Search:
     ) -> Iterator[_Option]:
         """Ways to attend ``kind`` in ``week`` in one of ``blocks``: refills first, then
         existing sessions, then a new session. ``lead`` fixes the leader (W4)."""
-        b = self.board
+        b, p = self.board, self.patient
+        if (
+            p.track not in kind.tracks
+            or (kind.phases and p.phase not in kind.phases)
+            or not kind.admits(p.sex)
+        ):
+            return  # S1, S3, S4: not a session this patient may attend, new or existing
         joins: list[_Option] = []
         for block in blocks:
             if not self.can_attend(week, block, kind):
@@ -551,7 +562,7 @@ class _Search:
         a co-facilitator when the new size needs one (G4)."""
         c, p, kind = self.clinic, self.patient, live.kind
         size = len(live.patients) + 1
-        if p.id in live.patients or size > kind.max_size or p.track not in kind.tracks:
+        if p.id in live.patients or size > kind.max_size:
             return None
         room = c.room_by_id[live.room]
         if room.virtual and not p.telehealth_ok:
@@ -562,8 +573,6 @@ class _Search:
         if any(q.track is not p.track for q in others):
             return None
         if kind.single_sex and any(q.sex is not p.sex for q in others):
-            return None
-        if kind.phases and p.phase not in kind.phases:
             return None
         co: tuple[str, ...] = ()
         if kind.leaders_needed(size) > len(live.therapists):
@@ -844,6 +853,7 @@ def _swaps(
     pairs = [
         (u, q)
         for q in placed
+        if not _pinned(clinic, schedule, q)
         for u in hopeful
         if key[q.id] > key[u.id] and _relevant(clinic, schedule, u, q, short)
     ]
@@ -878,6 +888,22 @@ def _swaps(
         )
     out.sort(key=lambda s: (key[s.patient], s.patient, s.removed))
     return out
+
+
+def _pinned(clinic: Clinic, schedule: Schedule, q: Patient) -> bool:
+    """A lock names q, or pins a session only q attends: removing q would break L1."""
+    for lk in clinic.locks:
+        if lk.patient == q.id:
+            return True
+        for s in schedule.sessions_by_patient.get(q.id, ()):
+            if (
+                s.patients == (q.id,)
+                and (s.week, s.block, s.session_type) == (lk.week, lk.block, lk.session_type)
+                and lk.therapist in (None, *s.therapists)
+                and lk.room in (None, s.room)
+            ):
+                return True
+    return False
 
 
 def _short_of_hours(clinic: Clinic, schedule: Schedule) -> frozenset[str]:
@@ -929,5 +955,5 @@ def _could_attend(clinic: Clinic, u: Patient, block: Block, week: int) -> bool:
     return any(
         patient_can_attend(clinic, u, block, kind, week)
         for kind in clinic.session_types
-        if u.track in kind.tracks
+        if u.track in kind.tracks and kind.admits(u.sex)
     )

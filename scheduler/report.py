@@ -9,8 +9,10 @@ gap, seed) stay in :meth:`Schedule.summary`, shown by ``solve --verbose``.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping
 
+from scheduler.domain import Clinic
 from scheduler.schedule import Schedule, SolveStats
 
 #: Each objective term (``SolveStats.terms``) as a coordinator would name it, and its unit.
@@ -23,6 +25,8 @@ TERM_NAMES: Mapping[str, tuple[str, str]] = {
     "load_balance": ("Busiest therapist's week", "hours"),
     "evening_saturday": ("Staff hours in evenings and at weekends", "hours"),
     "groups_opened": ("Group sessions held", "sessions"),
+    "small_groups": ("Seats short of groups' target sizes", "seats"),
+    "parallel_groups": ("Parallel groups that fewer rooms could seat", "groups"),
 }
 
 
@@ -112,8 +116,25 @@ def cost_table(terms: Mapping[str, float], weights: Mapping[str, int] | None = N
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
-def coordinator_summary(schedule: Schedule, weights: Mapping[str, int] | None = None) -> str:
-    """The lines a coordinator reads after a solve."""
+def group_sizes_line(clinic: Clinic, schedule: Schedule) -> str | None:
+    """How many groups of each size ran, and how many fell below their type's target size
+    (``SessionType.target_size``); None when no group ran."""
+    types = clinic.session_type_by_id
+    groups = [s for s in schedule.sessions if types[s.session_type].is_group]
+    if not groups:
+        return None
+    sizes = Counter(len(s.patients) for s in groups)
+    parts = [f"{n} of {size}" for size, n in sorted(sizes.items())]
+    parts[0] += " patient" if min(sizes) == 1 else " patients"
+    short = sum(len(s.patients) < types[s.session_type].target_size for s in groups)
+    below = f"{short} group below" if short == 1 else f"{short} groups below"
+    return f"Groups by size: {', '.join(parts)} ({below} their target size)."
+
+
+def coordinator_summary(
+    schedule: Schedule, weights: Mapping[str, int] | None = None, clinic: Clinic | None = None
+) -> str:
+    """The lines a coordinator reads after a solve; given the clinic, the group sizes too."""
     stats = schedule.stats
     placed = len(schedule.placed_patients)
     total = placed + len(schedule.unplaced)
@@ -123,6 +144,9 @@ def coordinator_summary(schedule: Schedule, weights: Mapping[str, int] | None = 
         quality_line(stats),
         f"{len(schedule.sessions)} sessions; solved in {stats.wall_time_s:.0f} s.",
     ]
+    sizes = group_sizes_line(clinic, schedule) if clinic is not None else None
+    if sizes is not None:
+        lines.append(sizes)
     if schedule.starting_later:
         n = len(schedule.starting_later)
         lines.append(f"{_patients(n)} admitted too late for this plan start next week.")

@@ -22,7 +22,7 @@ published ones (``out/calendars/notes.txt``) are never deleted: the publish refu
 names them.
 
 An output folder written before versions existed (real files and a real ``calendars/``)
-is first adopted as a version of its own, by hard links, so its files stay visible until the
+is first copied into a version of its own and linked, so its files stay visible until the
 switch. Turning the real ``calendars/`` into a link takes two renames; a run killed between
 them leaves ``out/calendars`` missing until the next run puts it back (once per folder).
 """
@@ -66,10 +66,11 @@ class ForeignFilesError(PublishError):
     def __init__(self, out_dir: Path, paths: list[Path]) -> None:
         shown = ", ".join(str(p) for p in paths[:10])
         more = f" and {len(paths) - 10} more" if len(paths) > 10 else ""
+        one = len(paths) == 1
         super().__init__(
-            f"{shown}{more} {'was' if len(paths) == 1 else 'were'} not written by the "
-            f"scheduler, and a publish replaces the folders in {out_dir} whole; move "
-            "them somewhere else and publish again (nothing was written)"
+            f"{shown}{more} {'was' if one else 'were'} not written by the scheduler, and a "
+            f"publish replaces the folders in {out_dir} whole; move {'it' if one else 'them'} "
+            "somewhere else and publish again"
         )
         self.paths = paths
 
@@ -214,7 +215,8 @@ def _foreign_files(out_dir: Path, top_names: set[str]) -> list[Path]:
         for path in _files_under(version):
             rel = path.relative_to(version).as_posix()
             if rel not in listed:
-                found.append(out_dir / rel)
+                # Through out/<name> when it is where the user put it, else where it is.
+                found.append(out_dir / rel if number == last else path)
     # The old layout: a real folder among the outputs held the feeds and nothing else.
     for name in sorted(top_names):
         folder = out_dir / name
@@ -269,9 +271,9 @@ def _stage(out_dir: Path, files: Mapping[PurePosixPath, bytes]) -> Path:
             _write_new(target, data)
         listed = "".join(f"{rel.as_posix()}\n" for rel in sorted(files))
         _write_new(staging / MANIFEST, listed.encode("utf-8"))
-    except Exception:
-        # A failure we live through (disk full) cleans up now; a killed run is cleaned up
-        # by the next one.
+    except BaseException:
+        # A failure we live through (disk full, Ctrl-C) cleans up now; a killed run is
+        # cleaned up by the next one.
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return staging
@@ -336,7 +338,12 @@ def _link(out_dir: Path, name: str) -> None:
 def _prune(out_dir: Path) -> None:
     """Keep the published version and the one before it; older ones go."""
     for _, version in sorted(_versions(out_dir).items(), reverse=True)[KEEP_VERSIONS:]:
-        shutil.rmtree(version)
+        # Out of .versions in one rename first: a run killed while deleting leaves a
+        # staging folder (removed next time), not a half version whose remaining files
+        # would look like a user's.
+        aside = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=out_dir))
+        os.rename(version, aside / version.name)
+        shutil.rmtree(aside)
 
 
 @contextlib.contextmanager
@@ -350,7 +357,7 @@ def _exclusive(out_dir: Path) -> Iterator[None]:
         except BlockingIOError:
             raise PublishBusyError(
                 f"another publish into {out_dir} is running; wait for it to finish and "
-                "publish again (nothing was written)"
+                "publish again"
             ) from None
         yield
     finally:

@@ -94,6 +94,14 @@ class Unplaced:
 
 
 @dataclass(frozen=True)
+class UnmetLock:
+    """A lock (RULES.md L1) the schedule does not keep, and why, in plain words."""
+
+    lock: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ClassPlacement:
     """Placement of one priority class (RULES.md P3), e.g. ``continuing`` or
     ``new 2026-12-08``: ``proven_max`` is the most of the class any schedule can place
@@ -149,6 +157,9 @@ class Schedule:
     # Patients admitted too late in the horizon to owe any session (RULES.md P4) start
     # next week: they take no seat and are neither placed nor unplaced.
     starting_later: tuple[str, ...] = ()
+    # Locks that cannot hold are dropped, each with its reason, and everyone else is
+    # scheduled (RULES.md L1); every other lock is kept.
+    unmet_locks: tuple[UnmetLock, ...] = ()
 
     @cached_property
     def session_by_id(self) -> Mapping[str, Session]:

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.safe_write import write_bytes
-from scheduler.schedule import ClassPlacement, Schedule, Session, SolveStats, Unplaced
+from scheduler.schedule import (
+    ClassPlacement,
+    Schedule,
+    Session,
+    SolveStats,
+    UnmetLock,
+    Unplaced,
+)
 
 FORMAT = 1
 
@@ -90,6 +97,7 @@ def schedule_to_dict(
         ],
         "unplaced": [{"patient": u.patient, "reason": u.reason} for u in schedule.unplaced],
         "starting_later": list(schedule.starting_later),
+        "unmet_locks": [{"lock": u.lock, "reason": u.reason} for u in schedule.unmet_locks],
     }
 
 
@@ -247,6 +255,11 @@ def schedule_from_dict(data: Any, source: str = "schedule") -> tuple[Schedule, S
         where = f"unplaced[{i}]"
         d = r.obj(item, where)
         unplaced.append(Unplaced(r.text(d, "patient", where), r.text(d, "reason", where)))
+    unmet = []
+    for i, item in enumerate(r.items(top.get("unmet_locks", []), "unmet_locks")):
+        where = f"unmet_locks[{i}]"
+        d = r.obj(item, where)
+        unmet.append(UnmetLock(r.text(d, "lock", where), r.text(d, "reason", where)))
     ids = [s.id for s in sessions]
     if len(set(ids)) != len(ids):
         raise r.fail("sessions", "two sessions share an id")
@@ -258,6 +271,7 @@ def schedule_from_dict(data: Any, source: str = "schedule") -> tuple[Schedule, S
         stats=stats,
         input_hash=r.text(top, "input_hash", "file"),
         starting_later=r.texts(top, "starting_later", "file") if "starting_later" in top else (),
+        unmet_locks=tuple(unmet),
     )
     return schedule, meta
 

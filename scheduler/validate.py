@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from scheduler.compliance import waivers
+from scheduler import rules
+from scheduler.compliance import minimum_binds, waivers
 from scheduler.domain import (
     Block,
     BlockKind,
@@ -32,7 +33,7 @@ from scheduler.domain import (
     covered,
 )
 from scheduler.explain import describe_commitments
-from scheduler.rules import can_lead, individual_slots, required_sessions
+from scheduler.rules import can_lead, individual_slots, patient_can_attend, required_sessions
 from scheduler.schedule import session_window
 from scheduler.workbook import read_clinic_located
 from scheduler.workbook_errors import LocatedProblem
@@ -52,11 +53,13 @@ __all__ = [
 
 
 def in_plan(clinic: Clinic, patient: Patient) -> bool:
-    """Some date of the planning horizon lies in the patient's treatment dates."""
+    """Some date of the planning horizon lies in the patient's treatment dates, and the
+    patient is not starting later (RULES.md P4)."""
     s = clinic.settings
     first = s.week_start
     last = s.week_dates(s.weeks - 1)[-1]
-    return patient.admission <= last and patient.discharge >= first
+    in_horizon = patient.admission <= last and patient.discharge >= first
+    return in_horizon and not rules.starts_later(clinic, patient)
 
 
 def in_week(clinic: Clinic, patient: Patient, week: int = 0) -> bool:
@@ -88,45 +91,57 @@ def _names(values: frozenset[str]) -> str:
 
 
 def patients_without_group_time(clinic: Clinic) -> list[Problem]:
-    """A patient whose commitments (with the travel buffer) leave fewer bookable group
-    blocks at their site than their curriculum's group sessions, or fewer days than the
-    track's minimum days a week."""
+    """A patient whose commitments (with the travel buffer), treatment dates and the
+    clinic's closures leave fewer bookable group blocks at their site than the group
+    sessions they owe in a week (W1, pro rata), or fewer days than the track's minimum
+    where it binds (W3: not in a week of admission, discharge or step-down)."""
     s = clinic.settings
     out = []
     for p in clinic.patients:
-        items = _group_items(clinic, p.track)
-        needed = sum(per_week for _, per_week in items)
-        if not needed or not in_plan(clinic, p):
-            continue
-        free_days: Counter[int] = Counter()
-        for b in clinic.blocks:
-            if b.kind is not BlockKind.GROUP or b.site != p.site:
-                continue
-            if any(
-                st.duration_min <= b.window.minutes
-                and p.free(session_window(b, st), s.travel_buffer_min)
-                for st, _ in items
-            ):
-                free_days[b.weekday] += 1
-        blocks = sum(min(n, s.max_group_blocks_per_day) for n in free_days.values())
-        days = len(free_days)
-        min_days = 0 if p.is_stepping_down(s.week_start) else s.min_days(p.track)
-        if blocks >= needed and days >= min_days:
-            continue
-        cause = "commitments and the travel buffer leave" if p.commitments else "there are"
-        out.append(
-            Problem(
-                "Patients",
-                p.id,
-                None,
-                f"{cause} only {blocks} bookable group block(s) on {days} day(s) a week at "
-                f"site {p.site!r}; the {p.track} curriculum needs {needed} group sessions "
-                f"on at least {min_days} days",
-                "check the patient's PatientCommitments rows, or offer group blocks at "
-                "times this patient is free",
-            )
-        )
+        for week in range(s.weeks):
+            found = _group_time_short(clinic, p, week)
+            if found is not None:
+                out.append(found)
+                break  # one problem per patient: the first week it shows
     return out
+
+
+def _group_time_short(clinic: Clinic, p: Patient, week: int) -> Problem | None:
+    s = clinic.settings
+    types = clinic.session_type_by_id
+    items = [
+        (types[i.session_type], required_sessions(clinic, p, i, week))
+        for i in clinic.curriculum_for(p.track)
+        if types[i.session_type].is_group
+    ]
+    needed = sum(n for _, n in items)
+    if not needed:
+        return None
+    free_days: Counter[int] = Counter()
+    for b in clinic.blocks:
+        if b.kind is BlockKind.GROUP and any(
+            patient_can_attend(clinic, p, b, st, week) for st, _ in items
+        ):
+            free_days[b.weekday] += 1
+    blocks = sum(min(n, s.max_group_blocks_per_day) for n in free_days.values())
+    days = len(free_days)
+    min_days = s.min_days(p.track) if minimum_binds(clinic, p, week) else 0
+    if blocks >= needed and days >= min_days:
+        return None
+    cause = "commitments and the travel buffer leave" if p.commitments else "there are"
+    if any(clinic.is_closed(b, week) for b in clinic.blocks if b.site == p.site):
+        cause = "commitments, the travel buffer and closures leave"
+    monday = f"{_monday(clinic, week):%d %b}"
+    return Problem(
+        "Patients",
+        p.id,
+        None,
+        f"{cause} only {blocks} bookable group block(s) on {days} day(s) in the week of "
+        f"{monday} at site {p.site!r}; the {p.track} curriculum needs {needed} group "
+        f"sessions that week on at least {max(min_days, 1)} day(s)",
+        "check the patient's PatientCommitments rows, or offer group blocks at "
+        "times this patient is free",
+    )
 
 
 def curriculum_without_leader(clinic: Clinic) -> list[Problem]:
@@ -488,6 +503,62 @@ def lock_conflicts(clinic: Clinic) -> list[Problem]:
             Problem("Locks", lk.id, column, f"this lock cannot hold: {message}", "fix the lock")
             for column, message in found
         ]
+    return out + _clashing_locks(clinic)
+
+
+def _leader(clinic: Clinic, lk: Lock) -> str | None:
+    """The therapist a lock pins: its own, or for an individual session the patient's
+    primary therapist (W4)."""
+    kind = clinic.session_type_by_id[lk.session_type].kind
+    if lk.therapist is None and lk.patient is not None and kind is SessionKind.INDIVIDUAL:
+        return clinic.patient_by_id[lk.patient].primary_therapist
+    return lk.therapist
+
+
+def _may_share(clinic: Clinic, x: Lock, y: Lock) -> bool:
+    """Whether two locks may pin one session: same block and type, and for a one-patient
+    type (W6) not two different patients."""
+    if (x.block, x.session_type) != (y.block, y.session_type):
+        return False
+    one = clinic.session_type_by_id[x.session_type].max_size == 1
+    return not (one and x.patient and y.patient and x.patient != y.patient)
+
+
+def _clashing_locks(clinic: Clinic) -> list[Problem]:
+    """Two locks that pin one patient, therapist or room to different sessions at clashing
+    times (T1): at most one of them can hold. Reported on the later row."""
+    out = []
+    locks = clinic.locks
+    for j, later in enumerate(locks):
+        for earlier in locks[:j]:
+            if earlier.week != later.week:
+                continue
+            if _may_share(clinic, earlier, later):
+                continue  # possibly the same session, pinned twice: both can hold
+            a = session_window(
+                clinic.block_by_id[earlier.block], clinic.session_type_by_id[earlier.session_type]
+            )
+            b = session_window(
+                clinic.block_by_id[later.block], clinic.session_type_by_id[later.session_type]
+            )
+            if not a.overlaps(b):
+                continue
+            for column, x, y in (
+                ("patient_id", earlier.patient, later.patient),
+                ("therapist_id", _leader(clinic, earlier), _leader(clinic, later)),
+                ("room_id", earlier.room, later.room),
+            ):
+                if x is not None and x == y:
+                    out.append(
+                        Problem(
+                            "Locks",
+                            later.id,
+                            column,
+                            f"this lock cannot hold with lock {earlier.id!r}: both pin {x!r} "
+                            f"to different sessions at clashing times ({a}, {b})",
+                            "remove or move one of the two locks",
+                        )
+                    )
     return out
 
 
@@ -612,10 +683,27 @@ def _individual_capacity(clinic: Clinic, t: Therapist, st: SessionType, week: in
     return min(total, int(t.max_hours_week * 60 // st.duration_min))
 
 
+def _hours_offered(t: Therapist) -> float:
+    """The most hours a therapist can work in a week: their availability each day, within
+    max_hours_day, and max_hours_week in all. Closures are left out, so this never
+    understates (the check that uses it warns only when the data prove a shortfall)."""
+    by_day: dict[int, list[Window]] = {}
+    for w in t.availability:
+        by_day.setdefault(int(w.weekday), []).append(w)
+    total = 0.0
+    for windows in by_day.values():
+        minutes, end = 0, -1
+        for w in sorted(windows, key=lambda w: w.start):
+            minutes += max(0, w.end - max(w.start, end))
+            end = max(end, w.end)
+        total += min(t.max_hours_day, minutes / 60)
+    return min(t.max_hours_week, total)
+
+
 def staff_hours(clinic: Clinic) -> list[Problem]:
     """G5 for the whole clinic: the individual sessions owed plus the fewest groups that
     can seat every patient's group sessions need more leader hours than all therapists
-    together may work in a week."""
+    together may work in a week (within their availability)."""
     out = []
     types = clinic.session_type_by_id
     for week in range(clinic.settings.weeks):
@@ -637,7 +725,7 @@ def staff_hours(clinic: Clinic) -> list[Problem]:
             max(-(-n // types[s].max_size), most[(s, tr)]) * types[s].hours
             for (s, tr), n in seats.items()
         )
-        offered = sum(t.max_hours_week for t in clinic.therapists)
+        offered = sum(_hours_offered(t) for t in clinic.therapists)
         if groups + single > offered + 1e-9:
             out.append(
                 Problem(

@@ -27,14 +27,17 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.xml.functions import iterparse
 
 from scheduler.domain import Clinic
 from scheduler.workbook_cells import strip_control
@@ -42,6 +45,13 @@ from scheduler.workbook_errors import InputError, LocatedProblem
 from scheduler.workbook_parse import rows_to_clinic
 from scheduler.workbook_rows import Locator, RawTable, clinic_rows
 from scheduler.workbook_spec import CLINIC_SETTINGS, TABLES, TEMPLATE_VERSION, Table
+from scheduler.workbook_xlsx import (
+    FormulaWithoutResult,
+    cell_at,
+    is_encrypted,
+    is_ole,
+    sheet_rows,
+)
 
 __all__ = [
     "TEMPLATE_VERSION",
@@ -94,23 +104,146 @@ def _missing_sheet(table: Table, what: str) -> LocatedProblem:
     )
 
 
+def _unreadable(path: Path, message: str, fix: str) -> list[LocatedProblem]:
+    return [LocatedProblem(path.name, None, None, message, fix)]
+
+
+def _not_a_workbook(path: Path) -> list[LocatedProblem]:
+    """Why the file is not a readable ``.xlsx`` workbook, as far as its first bytes say."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+            if is_ole(head):
+                # The stream names may sit anywhere in the file, often after the data.
+                head += handle.read()
+    except OSError as err:
+        return _unreadable(
+            path, f"cannot be opened ({err.strerror or err})", "check the file and try again"
+        )
+    if is_encrypted(head):
+        return _unreadable(
+            path,
+            "is protected with a password, so it cannot be read",
+            "open it in Excel, remove the password (File > Info > Protect Workbook > "
+            "Encrypt with Password, clear the box), save, and try again",
+        )
+    if is_ole(head):
+        return _unreadable(
+            path,
+            "is an old Excel 97-2003 (.xls) workbook",
+            "open it in Excel and save it as an Excel Workbook (.xlsx)",
+        )
+    return _unreadable(
+        path,
+        "is not an Excel workbook that can be read",
+        "save it from Excel as an .xlsx workbook and try again",
+    )
+
+
+def _damaged_sheet(sheet: ReadOnlyWorksheet, table: Table, err: Exception) -> LocatedProblem:
+    """A sheet whose XML cannot be parsed, located to the cell where parsing stopped (a
+    raw control character, which Excel itself never writes, is the usual cause)."""
+    fix = (
+        "retype this cell's text in Excel (it holds an invisible control character) and "
+        "save the workbook again"
+    )
+    position = getattr(err, "position", None)
+    if isinstance(err, ParseError) and position is not None:
+        with sheet._get_source() as source:  # type: ignore[attr-defined]
+            found = cell_at(source.read(), *position)
+        if found is not None:
+            row, letters = found
+            header = _header_of(sheet)
+            index = column_index_from_string(letters) - 1
+            column = header[index] if index < len(header) and header[index] else letters
+            return LocatedProblem(table.sheet, row, column, "cannot be read", fix)
+    return LocatedProblem(
+        table.sheet,
+        None,
+        None,
+        f"cannot be read (the file is damaged: {err})",
+        "open the workbook in Excel, save it again and try again",
+    )
+
+
+def _header_of(sheet: ReadOnlyWorksheet) -> list[str]:
+    """Row 1 of a sheet whose later rows may be unreadable."""
+    shared = sheet._shared_strings  # type: ignore[attr-defined]
+    header: list[str] = []
+    source = sheet._get_source()  # type: ignore[attr-defined]
+    with source:
+        try:
+            for _, element in iterparse(source, events=("end",)):
+                if not element.tag.endswith("}row"):
+                    continue
+                for cell in element:
+                    column = column_index_from_string(_letters(cell.get("r", "")) or "A")
+                    value = cell.findtext("{*}v")
+                    if cell.get("t") == "s" and value is not None:
+                        text = str(shared[int(value)])
+                    elif cell.get("t") == "inlineStr":
+                        text = "".join(t.text or "" for t in cell.iterfind(".//{*}t"))
+                    else:
+                        text = value or ""
+                    header += [""] * (column - len(header))
+                    header[column - 1] = _normalise(text)
+                return header
+        except (ParseError, ValueError, IndexError):
+            pass
+    return header
+
+
+def _letters(reference: str) -> str:
+    return "".join(ch for ch in reference if ch.isalpha())
+
+
+def _formula_problems(table: str, rows: list[tuple[object, ...]]) -> list[LocatedProblem]:
+    """Each formula cell without a saved result, reported where it is; the cell then
+    reads as empty (and is not reported again as such)."""
+    header = [_normalise(h) for h in rows[0]] if rows else []
+    problems = []
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values):
+            if not isinstance(value, FormulaWithoutResult):
+                continue
+            column = header[c] if c < len(header) and header[c] else None
+            problems.append(
+                LocatedProblem(
+                    table,
+                    r,
+                    column or get_column_letter(c + 1),
+                    f"holds the formula {value.formula[:60]} with no saved result",
+                    "type the value itself, or open the workbook in Excel and save it so "
+                    "the formula's result is stored",
+                )
+            )
+    return problems
+
+
+def _without_formulas(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    return [
+        tuple(None if isinstance(v, FormulaWithoutResult) else v for v in values)
+        if any(isinstance(v, FormulaWithoutResult) for v in values)
+        else values
+        for values in rows
+    ]
+
+
 def _read_xlsx(path: Path) -> tuple[dict[str, RawTable], list[LocatedProblem]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
-        return {}, [
-            LocatedProblem(
-                path.name,
-                None,
-                None,
-                "is not an Excel workbook that can be read",
-                "save it from Excel as an .xlsx workbook and try again",
-            )
-        ]
+        return {}, _not_a_workbook(path)
+    except ParseError as err:
+        # The workbook's shared texts, read before any sheet: not locatable to a cell.
+        return {}, _unreadable(
+            path,
+            f"cannot be read: a text in it holds a control character ({err})",
+            "find the text with an invisible character, retype it in Excel, save and try again",
+        )
     try:
         by_name = {name.strip().lower(): name for name in book.sheetnames}
         raw: dict[str, RawTable] = {}
-        values: dict[str, tuple[str, list[tuple[object, ...]]]] = {}
         problems = []
         for table in TABLES:
             name = by_name.get(table.sheet.lower())
@@ -118,51 +251,19 @@ def _read_xlsx(path: Path) -> tuple[dict[str, RawTable], list[LocatedProblem]]:
                 problems.append(_missing_sheet(table, f'the sheet "{table.sheet}"'))
                 continue
             sheet = book[name]
-            # Some writers store a wrong sheet size; read what is there, not what it says.
-            sheet.reset_dimensions()
-            rows: list[tuple[object, ...]] = list(sheet.iter_rows(values_only=True))
-            values[table.sheet] = (name, rows)
-            raw[table.sheet] = _raw_table(rows)
+            if not isinstance(sheet, ReadOnlyWorksheet):  # a chart sheet of that name
+                problems.append(_missing_sheet(table, f'the table sheet "{table.sheet}"'))
+                continue
+            try:
+                rows = sheet_rows(book, sheet)
+            except (ParseError, ValueError, KeyError, IndexError) as err:
+                problems.append(_damaged_sheet(sheet, table, err))
+                continue
+            problems += _formula_problems(table.sheet, rows)
+            raw[table.sheet] = _raw_table(_without_formulas(rows))
     finally:
         book.close()
-    return raw, problems + _formulas_without_results(path, values)
-
-
-def _formulas_without_results(
-    path: Path, values: dict[str, tuple[str, list[tuple[object, ...]]]]
-) -> list[LocatedProblem]:
-    """Formula cells whose result was never saved. Excel stores each formula's last result
-    and that is what is read; a workbook written by a script (or saved by a program that
-    does not calculate) holds only the formula, which would otherwise read as an empty
-    cell and silently become a default. ``values``: for each table, its sheet's name in the
-    workbook and the rows as already read."""
-    book = load_workbook(path, read_only=True, data_only=False)
-    problems = []
-    try:
-        for table, (name, rows) in values.items():
-            sheet = book[name]
-            sheet.reset_dimensions()
-            header = [_normalise(h) for h in rows[0]] if rows else []
-            for r, cells in enumerate(sheet.iter_rows(), start=1):
-                for c, cell in enumerate(cells):
-                    if cell.data_type != "f":
-                        continue
-                    if r <= len(rows) and c < len(rows[r - 1]) and rows[r - 1][c] is not None:
-                        continue  # the saved result is what was read
-                    column = header[c] if c < len(header) and header[c] else None
-                    problems.append(
-                        LocatedProblem(
-                            table,
-                            r,
-                            column or get_column_letter(c + 1),
-                            f"holds the formula {str(cell.value)[:60]} with no saved result",
-                            "type the value itself, or open the workbook in Excel and save "
-                            "it so the formula's result is stored",
-                        )
-                    )
-    finally:
-        book.close()
-    return problems
+    return raw, problems
 
 
 def _read_csv_folder(folder: Path) -> tuple[dict[str, RawTable], list[LocatedProblem]]:
@@ -336,7 +437,8 @@ def _instructions(book: Workbook) -> None:
         ["Clinic workbook for the scheduler"],
         [f"Template version {TEMPLATE_VERSION}. One sheet per table; the header is row 1."],
         [
-            "Fill one row per record. IDs are short text (no ; or ,). Several values in one "
+            "Fill one row per record. IDs are short text (at most 64 characters, no ; or ,; "
+            "T01 and t01 count as the same ID). Several values in one "
             "cell are separated by ; (for example LCSW;LPC)."
         ],
         [

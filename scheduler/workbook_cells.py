@@ -41,9 +41,19 @@ class CellError(ValueError):
 # Parsers: stripped, non-empty text → value.
 
 
+# IDs become file names (``therapist-<id>.ics``); 64 characters keep every name well
+# under the 255-byte limit of common file systems, whatever the prefix and suffix.
+MAX_ID_LENGTH = 64
+
+
 def parse_id(text: str) -> str:
     if any(ch in text for ch in ";,"):
         raise CellError(f'"{text}" is not a usable ID', "IDs cannot contain ; or ,")
+    if len(text) > MAX_ID_LENGTH:
+        raise CellError(
+            f'"{text[:20]}…" is {len(text)} characters long',
+            f"use a short ID of at most {MAX_ID_LENGTH} characters",
+        )
     return text
 
 
@@ -192,6 +202,24 @@ def fmt_opt(value: str | None) -> str:
     return "" if value is None else value
 
 
+# What Excel shows in a cell whose formula failed; openpyxl reads it as this text.
+EXCEL_ERRORS = frozenset(
+    {
+        *("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"),
+        *("#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!"),
+        *("#BUSY!", "#UNKNOWN!", "#PYTHON!"),
+    }
+)
+
+
+def excel_error(value: object) -> str | None:
+    """The Excel error code a cell holds (``#N/A``), or ``None``. A CSV file saved from
+    Excel carries the same codes as text; none of them is ever a valid value."""
+    if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:
+        return value.strip().upper()
+    return None
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -239,7 +267,11 @@ def cell_text(value: object, kind: CellKind = "text") -> str:
         minutes, seconds = divmod(int(value.total_seconds()), 60)
         return _clock(minutes // 60, minutes % 60, seconds)
     if isinstance(value, int):
-        return str(value)
+        # openpyxl reads a whole number as int: a date typed as its serial (46356) or a
+        # time of 0 or 1 (00:00, 24:00) must reach the same branch as a float.
+        if kind == "text":
+            return str(value)
+        value = float(value)
     if isinstance(value, float):
         if kind == "time" and 0 <= value <= 1:
             minute = round(value * MINUTES_PER_DAY)

@@ -37,6 +37,7 @@ from scheduler.domain import (
 from scheduler.workbook_cells import (
     CellError,
     cell_text,
+    excel_error,
 )
 from scheduler.workbook_errors import LocatedProblem
 from scheduler.workbook_rows import Locator, RawTable, sort_problems
@@ -83,6 +84,7 @@ def _build_session_type(v: _Values) -> SessionType:
         sexes=v["sexes"],
         phases=v["phases"],
         cofacilitator_above=v["cofacilitator_above"],
+        target_min=v["target_min"],
     )
 
 
@@ -272,6 +274,17 @@ class _Reader:
         values: _Values = {}
         ok = True
         for col in columns:
+            error = excel_error(cells.get(col.name))
+            if error is not None:
+                ok = False
+                self.problem(
+                    table.sheet,
+                    row,
+                    col.name,
+                    f"holds the Excel error {error}, not a value",
+                    "type the value itself, or correct the formula that gives the error",
+                )
+                continue
             text = cell_text(cells.get(col.name), col.cell)
             if not text:
                 if col.required:
@@ -305,6 +318,7 @@ class _Reader:
             return []
         out = []
         first_row: dict[str, int] = {}
+        folded: dict[str, str] = {}  # casefolded ID → the ID as first written
         for row, cells in self.raw[table.sheet].rows:
             values = self.parse_cells(table, table.columns, row, cells)
             if values is None:
@@ -324,10 +338,31 @@ class _Reader:
                 if table.sheet != "Closures" and key in first_row:
                     self.duplicate(table, row, key, first_row[key])
                     continue
+                if table.id_column and folded.setdefault(key.casefold(), key) != key:
+                    other = folded[key.casefold()]
+                    self.case_duplicate(table, table.id_column, row, key, (other, first_row[other]))
+                    continue
                 first_row.setdefault(key, row)
                 self.locator.remember(table.sheet, key, row)
             out.append((row, record, values))
         return out
+
+    def case_duplicate(
+        self, table: Table, column: str, row: int, key: str, first: tuple[str, int]
+    ) -> None:
+        """Two IDs that differ only in case name two files (``therapist-T01.ics``,
+        ``therapist-t01.ics``) that are one file on Windows and macOS."""
+        # The row is left out: references to it are not reported again as unknown.
+        self.failed_sheets.add(table.sheet)
+        self.failed_ids.add(key)
+        other, other_row = first
+        self.problem(
+            table.sheet,
+            row,
+            column,
+            f'ID "{key}" differs from "{other}" (row {other_row}) only in upper and lower case',
+            "give every row its own ID, not just a different case",
+        )
 
     def duplicate(self, table: Table, row: int, key: str, first: int) -> None:
         if table.id_column:

@@ -105,6 +105,7 @@ def clinic_rows(clinic: Clinic) -> dict[str, list[dict[str, str]]]:
                 "sexes": fmt_set(st.sexes),
                 "phases": fmt_set(st.phases),
                 "cofacilitator_above": fmt_number(st.cofacilitator_above),
+                "target_min": fmt_number(st.target_min),
             }
         )
     out["Curriculum"] = [

@@ -277,6 +277,16 @@ SESSION_TYPES = Table(
             example="8",
             help="a second therapist when the group is larger than this (blank: never)",
         ),
+        Column(
+            "target_min",
+            parse_int,
+            required=False,
+            example="4",
+            help=(
+                "the size a group should reach, min_size to max_size: smaller groups are"
+                " allowed but avoided (blank: 4 for group kinds seating 4, else min_size)"
+            ),
+        ),
     ),
     id_column="session_type_id",
 )

@@ -113,6 +113,22 @@ def test_textbook_places_at_least_as_many_as_greedy(n: int) -> None:
         assert _check(clinic, result.schedule) == []
 
 
+@needs_checker
+def test_baselines_keep_a_womens_group_for_women() -> None:
+    from factory import group_type, individual_type
+
+    from scheduler.domain import Sex
+
+    womens = group_type("GT", sexes=frozenset({Sex.FEMALE}))
+    clinic = tiny_clinic(2, session_types=(womens, individual_type()))
+    clinic = with_patients(clinic, *clinic.patients, patient("P3", sex=Sex.MALE))
+    greedy = greedy_schedule(clinic)
+    assert _check(clinic, greedy) == [] and "P3" not in greedy.placed_patients
+    result = textbook_schedule(clinic, time_limit_s=10, seed=0, workers=1)
+    assert result.schedule is not None and _check(clinic, result.schedule) == []
+    assert "P3" not in result.schedule.placed_patients
+
+
 def test_textbook_refuses_to_build_beyond_its_budget() -> None:
     with pytest.raises(TooLarge) as err:
         textbook_schedule(tiny_clinic(5), time_limit_s=1, max_variables=10)

@@ -53,7 +53,7 @@ from scheduler.domain import (
     Weekday,
     Window,
 )
-from scheduler.schedule import Schedule, Session, SolveStats, Unplaced
+from scheduler.schedule import Schedule, Session, SolveStats, UnmetLock, Unplaced
 
 DAYS = ("MON", "WED", "FRI")
 PATIENTS = ("P1", "P2", "P3")
@@ -877,6 +877,27 @@ def test_s4_womens_group_admits_women_only() -> None:
 )
 def test_l1_kept(lock: Lock) -> None:
     assert check(tiny_clinic(locks=(lock,)), base_sessions()) == []
+
+
+def unmet(clinic: Clinic, sessions: list[Session], *locks: UnmetLock) -> list[Violation]:
+    return check_schedule(clinic, replace(make(clinic, sessions), unmet_locks=locks))
+
+
+def test_l1_a_broken_lock_listed_as_unmet_with_a_reason_passes() -> None:
+    clinic = tiny_clinic(locks=(Lock("LK", "MON-EVE", "GT", therapist="T1"),))  # T2 leads
+    assert rules(check(clinic, base_sessions())) == {"L1"}
+    assert unmet(clinic, base_sessions(), UnmetLock("LK", "T1 is off that day.")) == []
+    (no_reason,) = only(unmet(clinic, base_sessions(), UnmetLock("LK", " ")), "L1")
+    assert "no reason" in no_reason.message
+
+
+def test_l1_a_lock_listed_as_unmet_that_holds_is_a_violation() -> None:
+    """A coordinator told a lock was dropped would re-enter it by hand."""
+    clinic = tiny_clinic(locks=(Lock("LK", "MON-EVE", "GT", patient="P1"),))
+    (kept,) = only(unmet(clinic, base_sessions(), UnmetLock("LK", "It cannot hold.")), "L1")
+    assert "LK" in kept.message and "kept" in kept.message and kept.patients == ("P1",)
+    (ghost,) = only(unmet(tiny_clinic(), base_sessions(), UnmetLock("NO", "Why.")), "L1")
+    assert "no such lock" in ghost.message
 
 
 def two_weeks_swapped() -> list[Session]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from factory import patient, tiny_clinic, window
 
-from scheduler.cli import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_OK, main
+from scheduler.cli import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_NO_SCHEDULE, EXIT_OK, main
 from scheduler.domain import Commitment, CommitmentKind, Weekday
 from scheduler.workbook import read_clinic, write_csv_folder, write_workbook
 
@@ -313,3 +313,45 @@ def test_progress_counts_only_the_patients_this_solve_places(
     assert "of 3 placed" in captured.err and "of 4" not in captured.err
     assert "All 3 patients placed" in captured.out
     assert "1 patient admitted too late for this plan start next week." in captured.out
+
+
+def test_solve_with_locks_that_cannot_all_hold_publishes_and_names_the_unmet_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two individual sessions locked for P1 in a week that allows one: hard locks made
+    this exit 3 with nobody placed. Now one lock is unmet, with its reason, and the rest
+    is published."""
+    from scheduler.domain import Lock
+
+    locks = (Lock("A", "MON-IND", "IND", patient="P1"), Lock("B", "WED-IND", "IND", patient="P1"))
+    path = tmp_path / "clinic.xlsx"
+    write_workbook(tiny_clinic(locks=locks), path)
+    out = tmp_path / "out"
+    assert solve(path, out) == EXIT_OK
+    printed = capsys.readouterr().out
+    data = json.loads((out / "schedule.json").read_text())
+    (unmet,) = data["unmet_locks"]
+    assert data["unplaced"] == [] and unmet["lock"] in ("A", "B")
+    assert "Locks not kept (1):" in printed and f"  {unmet['lock']}: {unmet['reason']}" in printed
+
+
+@pytest.mark.parametrize(("status", "advice"), [("INFEASIBLE", False), ("UNKNOWN", True)])
+def test_only_a_search_out_of_time_is_told_to_run_longer(
+    tiny_xlsx: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    status: str,
+    advice: bool,
+) -> None:
+    """A proven INFEASIBLE will not change with more time."""
+    import scheduler.model
+    from scheduler.schedule import Schedule, SolveStats
+
+    stats = SolveStats(status, None, None, 1.0, 0, 1, 10.0)
+    empty = Schedule(tiny_clinic().settings.week_start, 1, (), (), stats)
+    monkeypatch.setattr(scheduler.model, "solve", lambda *a, **k: empty)
+    assert solve(tiny_xlsx, tmp_path / "out") == EXIT_NO_SCHEDULE
+    err = capsys.readouterr().err
+    assert f"no schedule found ({status})" in err
+    assert ("--time-limit" in err) == advice

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
+import openpyxl
 import pytest
 from factory import (
     WEEK,
@@ -23,6 +24,7 @@ from solved import solved
 from scheduler.cli import EXIT_OK, main
 from scheduler.compliance import schedule_notes, waivers
 from scheduler.domain import Clinic, Commitment, CommitmentKind, Weekday
+from scheduler.exports import publish
 from scheduler.exports.excel import compliance_rows
 from scheduler.exports.view import build_view
 from scheduler.workbook import write_workbook
@@ -119,3 +121,12 @@ def test_solve_prints_each_waiver(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main([*args, "--workers", "1", "--quiet"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "Waived sessions and short weeks (1):\n  P1 week of 07 Dec: Family therapy" in out
+
+
+def test_the_summary_sheet_counts_waivers_and_short_weeks(tmp_path: Path) -> None:
+    clinic = family_clinic(frozenset({"CADC"}))
+    publish(clinic, solved(clinic), tmp_path)
+    sheet = openpyxl.load_workbook(tmp_path / "schedule.xlsx")["Summary"]
+    items = {r[0]: r[1] for r in sheet.iter_rows(values_only=True)}
+    assert items["Sessions waived (see Compliance)"] == 1
+    assert items["Short weeks (see Compliance)"] == 0

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
-from factory import WEEK, patient, room, tiny_clinic, window
+from factory import WEEK, group_type, individual_type, patient, room, tiny_clinic, window
 
 from scheduler.domain import (
     Block,
@@ -52,6 +52,18 @@ def test_settings_need_a_monday_and_a_real_zone() -> None:
         ClinicSettings(name="X", timezone="UTC", week_start=WEEK + dt.timedelta(days=1))
     with pytest.raises(RecordError):
         ClinicSettings(name="X", timezone="Mars/Olympus", week_start=WEEK)
+
+
+def test_target_size_defaults_to_four_for_groups_and_lies_within_the_size_limits() -> None:
+    assert group_type("GT").target_size == 4
+    assert group_type("GT", min_size=5).target_size == 5
+    assert group_type("GT", max_size=3).target_size == 2  # cannot seat 4: its minimum
+    assert group_type("GT", target_min=6).target_size == 6
+    assert individual_type().target_size == 1
+    for bad in (1, 13):
+        with pytest.raises(RecordError) as err:
+            group_type("GT", target_min=bad)
+        assert err.value.field == "target_min"
 
 
 def test_patient_discharge_before_admission() -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 from factory import (
     WEEK,
+    FamilyCadence,
+    family_type,
     group_type,
     individual_type,
     patient,
@@ -18,7 +20,7 @@ from factory import (
 )
 from solved import solved, unplaced
 
-from scheduler.domain import Clinic, Commitment, CommitmentKind, Patient, Sex, Weekday
+from scheduler.domain import Clinic, Closure, Commitment, CommitmentKind, Patient, Sex, Weekday
 from scheduler.explain import describe_commitments, explain_unplaced
 from scheduler.schedule import Session
 
@@ -49,6 +51,9 @@ def test_too_few_free_blocks_for_the_curriculum() -> None:
     clinic = replace(tiny_clinic(), patients=(busy,))
     reason = explain_unplaced(clinic, [], "P1")
     assert "needed 3× a week but only 2" in reason and "MON-EVE, WED-EVE" in reason
+    assert "FRI-EVE clash with their commitments (works Fri 17:00–23:00) and the 30-minute" in (
+        reason
+    )
 
 
 def test_full_groups_are_listed_with_their_sizes() -> None:
@@ -164,8 +169,9 @@ def test_earlier_admission_placed_first_names_the_date() -> None:
 
 
 def test_seats_held_by_lower_priority_patients_are_not_called_a_cause() -> None:
-    # A schedule cut short by the time limit may seat new admissions before a continuing
-    # patient; the reason says so instead of blaming full groups alone.
+    # Full groups seated with new admissions are not why a continuing patient is out:
+    # under lexicographic placement (P3) they keep those seats only if the continuing
+    # patient could not use them. Said in words, not blamed on the groups.
     clinic = seats_for_four(*(new(f"P{i}") for i in range(1, 5)), patient("P5"))
     sessions = [
         Session(f"W0-{b}-GT-{k}", f"GT-{b}-{k}", 0, b, "GT", r, (t,), pair)
@@ -175,7 +181,8 @@ def test_seats_held_by_lower_priority_patients_are_not_called_a_cause() -> None:
         )
     ]
     reason = explain_unplaced(clinic, sessions, "P5")
-    assert "4 of those seats are held by patients placed after them in priority" in reason
+    assert "; 4 of those seats are held by patients placed after them in priority" in reason
+    assert reason.endswith("would still not give them a legal week.")
     assert "placed first" not in reason
 
 
@@ -191,6 +198,27 @@ def test_the_fallback_claims_no_priority_nobody_has() -> None:
     assert set(reasons) == {"P1", "P2", "P3"}
     for reason in reasons.values():
         assert "placed first" not in reason
+        assert reason == (
+            "GT is needed 3× a week, but 0 GT group(s) with room run in their free blocks and "
+            "the therapists who may lead it there have hours left for 2 more (T2 0 of 6 h "
+            "booked)."
+        )
+
+
+def test_what_the_groups_hold_when_no_single_cause_is_found() -> None:
+    # Friday's only group room seats three; four patients of one priority need it.
+    rooms = (
+        room("R1", availability=(window(Weekday.MON, "08:00", "22:00"),)),
+        room("R2", capacity=3, availability=(window(Weekday.FRI, "08:00", "22:00"),)),
+        room("R3", availability=(window(Weekday.WED, "08:00", "22:00"),)),
+        room("OFFICE", capacity=1),
+    )
+    four = [patient(f"P{i}", "T1" if i <= 2 else "T2") for i in range(1, 5)]
+    schedule = solved(tiny_clinic(rooms=rooms, patients=tuple(four)))
+    ((_, reason),) = unplaced(schedule).items()
+    assert reason.startswith("Could not be fitted with the other patients. Their free blocks")
+    assert "FRI-EVE GT 3/3 full, MON-EVE GT 3/12, WED-EVE GT 3/12" in reason
+    assert reason.endswith("they need GT 3× a week on at least 3 day(s).")
 
 
 def test_primary_therapist_out_of_weekly_hours() -> None:
@@ -214,3 +242,83 @@ def test_primary_therapist_booked_at_every_slot_in_a_solved_week() -> None:
     assert reason.endswith(
         "and T1 is booked at those times (leading 3 individual or family session(s))."
     )
+
+
+def test_blocks_without_a_group_of_their_kind_are_listed_together() -> None:
+    clinic = tiny_clinic(3)
+    only_monday = [
+        Session("W0-MON-EVE-GT-1", "GT-MON-EVE-1", 0, "MON-EVE", "GT", "R1", ("T2",), ("P1", "P2"))
+    ]
+    reason = explain_unplaced(clinic, only_monday, "P3")
+    assert "Their free blocks hold: MON-EVE GT 2/12, no adult GT group in WED-EVE, FRI-EVE;" in (
+        reason
+    )
+
+
+def test_a_closure_is_named_as_the_cause_not_commitments() -> None:
+    # Wednesday closed: three groups a week cannot be had, and nobody has commitments.
+    clinic = replace(tiny_clinic(3), closures=(Closure(WEEK + dt.timedelta(days=2)),))
+    reasons = unplaced(solved(clinic))
+    assert set(reasons) == {"P1", "P2", "P3"}
+    assert reasons["P1"].startswith(
+        "GT is needed 3× a week but only 2 of its blocks are open to them (free: MON-EVE, "
+        "FRI-EVE; WED-EVE closed)."
+    )
+    assert "commitments" not in reasons["P1"]
+
+
+def test_a_week_closed_throughout_is_said_as_closures_not_dates() -> None:
+    week = tuple(Closure(WEEK + dt.timedelta(days=d)) for d in range(7))
+    clinic = replace(tiny_clinic(3), closures=week)
+    reason = explain_unplaced(clinic, [], "P1")
+    assert reason == "No group block is free for them: MON-EVE, WED-EVE, FRI-EVE closed."
+    assert set(unplaced(solved(clinic))) == {"P1", "P2", "P3"}
+
+
+def test_a_family_session_counts_towards_the_hours_a_patient_can_reach() -> None:
+    # Three groups, individual counselling and a weekly family hour: 11 hours, P4's target.
+    keen = patient(
+        "P4",
+        "T2",
+        hours_target=11,
+        family_cadence=FamilyCadence.WEEKLY,
+        family_availability=(window(Weekday.MON, "16:00", "18:00"),),
+    )
+    # T1 alone may lead family therapy: P3 sees T2, so T1 has a slot for it.
+    types = (group_type("GT"), individual_type(), family_type())
+    others = (patient("P1"), patient("P2"), patient("P3", "T2"))
+    clinic = tiny_clinic(session_types=types, patients=(*others, keen))
+    assert "hours a week" not in explain_unplaced(clinic, [], "P4")
+    assert "P4" in solved(clinic).placed_patients
+
+
+def test_a_family_session_whose_only_leader_is_booked_then() -> None:
+    # T1, the only licensed therapist, holds P1-P3's individual sessions in all three
+    # slots; P4's family can come only in the Monday slot.
+    family = patient(
+        "P4",
+        "T2",
+        family_cadence=FamilyCadence.WEEKLY,
+        family_availability=(window(Weekday.MON, "16:00", "18:00"),),
+    )
+    base = tiny_clinic(3, session_types=(group_type("GT"), individual_type(), family_type()))
+    clinic = replace(base, patients=(*base.patients, family))
+    assert unplaced(solved(clinic)) == {
+        "P4": "Family therapy is due this week and fits only MON-IND (the family's times), "
+        "where every therapist who may lead it (T1) is booked (T1 leading 1 individual or "
+        "family session(s))."
+    }
+
+
+def test_unmet_lock_reasons_say_the_binding_cause() -> None:
+    from scheduler.explain import unmet_lock_reason
+
+    data = unmet_lock_reason(["L1"], data=["'P1' is not in treatment on Mon 30 Nov"])
+    assert "not in treatment" in data and "time limit" not in data
+    clash = unmet_lock_reason(["L2"], clashes=["L1"], shared=["therapist T1"])
+    assert "lock L1, which is kept" in clash and "both name therapist T1" in clash
+    pinned = unmet_lock_reason(["L3", "L4"], data=["they put one GT session in rooms R1, R2"])
+    assert "Locks L3, L4" in pinned and "rooms R1, R2" in pinned
+    # Only a lock no search proved impossible is told that more time may keep it.
+    assert "time limit" in unmet_lock_reason(["L5"], proven=False)
+    assert "time limit" not in unmet_lock_reason(["L5"])

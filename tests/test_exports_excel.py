@@ -21,7 +21,7 @@ from scheduler.exports.excel import (
     wrapped_lines,
 )
 from scheduler.exports.options import PublishOptions
-from scheduler.schedule import Session, Unplaced
+from scheduler.schedule import Session, UnmetLock, Unplaced
 
 TREATMENT_WORDS = ("iop", "addiction", "detox", "substance", "recovery", "rehab", "therapy")
 
@@ -164,6 +164,14 @@ def test_an_empty_unplaced_sheet_says_so(tmp_path: Path) -> None:
     publish(clinic, replace(schedule, unplaced=()), tmp_path, now=NOW)
     ws = openpyxl.load_workbook(tmp_path / "schedule.xlsx")["Unplaced"]
     assert rows(ws)[1][0] == "No one unplaced"
+
+
+def test_unmet_locks_are_listed_on_the_unplaced_sheet(tmp_path: Path) -> None:
+    clinic, schedule = sample()
+    unmet = UnmetLock("LK9", "It cannot hold: 'P5' is not in treatment that day.")
+    publish(clinic, replace(schedule, unmet_locks=(unmet,)), tmp_path, now=NOW)
+    ws = openpyxl.load_workbook(tmp_path / "schedule.xlsx")["Unplaced"]
+    assert rows(ws)[-1][0] == f"Lock LK9 not kept: {unmet.reason}"
 
 
 def test_columns_narrow_to_fit_without_breaking_words() -> None:

@@ -603,14 +603,78 @@ def test_l1_lock_pins_patient_therapist_and_room() -> None:
     assert tue[0].room == "R2"
 
 
-def test_l1_impossible_lock_is_named_in_the_reason() -> None:
+def test_l1_impossible_lock_is_unmet_with_its_reason_and_everyone_else_placed() -> None:
+    """Hard locks made this clinic INFEASIBLE with nobody placed (issue 14)."""
     busy = patient("P1", commitments=(work(Weekday.MON, "08:00", "23:00"),))
     lock = Lock("PIN7", "MON-EVE", "GT", patient="P1")
     clinic = gt_clinic(patients=(busy, patient("P2"), patient("P3")), locks=(lock,))
-    s = solve(clinic, OPTIONS)
-    assert s.stats.status == "INFEASIBLE" and s.sessions == ()
-    assert all("PIN7" in r for r in unplaced(s).values()) and len(s.unplaced) == 3
-    assert {v.rule for v in check_schedule(clinic, s)} == {"L1"}
+    s = run(clinic)  # passes the checker: the lock is listed as unmet
+    assert placed(s) == {"P2", "P3"}
+    (unmet,) = s.unmet_locks
+    assert unmet.lock == "PIN7" and "commitments" in unmet.reason
+    assert "time limit" not in unmet.reason
+    # Not listed, the dropped lock is a broken L1.
+    kept_quiet = replace(s, unmet_locks=())
+    assert {v.rule for v in check_schedule(clinic, kept_quiet)} == {"L1"}
+
+
+def test_l1_locks_that_conflict_with_each_other_drop_one() -> None:
+    """Each lock alone can hold (validate is clean); together they ask for two individual
+    sessions a week. One is kept, the other is unmet and names the one kept."""
+    from scheduler.validate import lock_conflicts
+
+    locks = (Lock("A", "MON-IND", "IND", patient="P1"), Lock("B", "WED-IND", "IND", patient="P1"))
+    clinic = tiny_clinic(locks=locks)
+    assert lock_conflicts(clinic) == []
+    s = run(clinic)
+    assert placed(s) == {"P1", "P2", "P3"}
+    (unmet,) = s.unmet_locks
+    (kept,) = {"A", "B"} - {unmet.lock}
+    assert f"lock {kept}," in unmet.reason and "both name patient P1" in unmet.reason
+    assert "time limit" not in unmet.reason
+
+
+def test_l1_one_session_in_two_rooms_says_so() -> None:
+    """Two locks of one session (same therapist, block and type) in two rooms: both are
+    dropped (they pin one session), and the reason names the two rooms."""
+    locks = (
+        Lock("A", "MON-EVE", "GT", therapist="T1", room="R1"),
+        Lock("B", "MON-EVE", "GT", therapist="T1", room="OFFICE"),
+    )
+    s = run(tiny_clinic(locks=locks))
+    assert placed(s) == {"P1", "P2", "P3"}
+    assert {u.lock for u in s.unmet_locks} == {"A", "B"}
+    assert all("rooms OFFICE, R1" in u.reason for u in s.unmet_locks)
+
+
+def test_l1_a_lock_outweighs_every_placement() -> None:
+    """One group leader; the lock puts P1 into one-seat room R1 on Monday, so P2 and P3 get
+    no Monday group. Without the lock all three fit in R2. The lock is kept."""
+    lock = Lock("L", "MON-EVE", "GT", patient="P1", room="R1")
+    clinic = gt_clinic(
+        session_types=(group_type("GT", min_size=1),),
+        therapists=(therapist("T1"),),
+        rooms=(room("R1", capacity=1), room("R2")),
+        locks=(lock,),
+    )
+    assert placed(run(replace(clinic, locks=()))) == {"P1", "P2", "P3"}
+    s = run(clinic)
+    assert s.unmet_locks == () and placed(s) == {"P1"}
+
+
+@pytest.mark.parametrize("proven", [True, False])
+def test_no_schedule_gets_time_limit_advice_only_when_time_ran_out(proven: bool) -> None:
+    from ortools.sat.python import cp_model
+
+    from scheduler.model.solve import _Built, _Clock, _no_schedule
+
+    clinic = tiny_clinic()
+    status = cp_model.INFEASIBLE if proven else cp_model.UNKNOWN
+    built = _Built(clinic, OPTIONS, frozenset())
+    s = _no_schedule(clinic, built, OPTIONS, frozenset(), status, _Clock(OPTIONS))
+    assert s.stats.status == ("INFEASIBLE" if proven else "UNKNOWN")
+    assert len(s.unplaced) == 3
+    assert all(("time limit" in u.reason) != proven for u in s.unplaced)
 
 
 # ---------------------------------------------------------------------------- horizon

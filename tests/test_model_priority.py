@@ -26,7 +26,7 @@ from scheduler.domain import Clinic, CurriculumItem, FamilyCadence, Track, Weekd
 from scheduler.model import SolveOptions, solve
 from scheduler.model.instance import Instance
 from scheduler.model.objective import add_objective, patient_costs, priority_levels
-from scheduler.model.repair import repair
+from scheduler.model.repair import _one_at_a_time, repair
 from scheduler.model.solve import _Built, _Clock, _solver
 from scheduler.model.warmstart import complete_hint
 from scheduler.schedule_json import schedule_to_dict
@@ -146,6 +146,24 @@ def test_repair_fills_every_seat_that_fits() -> None:
     fixed = repair(built.model, built.inst, v, costs, wrong, lambda _: solver, 5.0)
     placed = {pid for pid, x in v.placed.items() if fixed.values[x.index]}
     assert placed == {"C1"} and fixed.optimal
+
+
+def test_repair_one_patient_at_a_time() -> None:
+    """The second pass (each unplaced patient alone) makes the same swap."""
+    clinic = one_counselor_for_three()
+    options = SolveOptions(time_limit_s=10)
+    built = _Built(clinic, options, frozenset())
+    objective = add_objective(built.model, built.inst, built.vars, options.weights)
+    built.model.minimize(objective.placement)
+    v = built.vars
+    wrong = solve_fixed(built, {v.placed["C1"]: 0, v.placed["N1"]: 1, v.placed["N2"]: 1})
+    costs = patient_costs(built.inst)
+    solver = _solver(options, _Clock(options), 5.0)
+    values, points, _ = _one_at_a_time(
+        built.model, built.inst, v, costs, wrong, lambda _: solver, 5.0, 1
+    )
+    placed = {pid for pid, x in v.placed.items() if values[x.index]}
+    assert placed == {"C1"} and points == costs["N1"] + costs["N2"]
 
 
 def solve_fixed(built: _Built, partial: dict[Any, int]) -> dict[int, int]:

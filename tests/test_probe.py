@@ -23,8 +23,18 @@ from factory import (
 
 from benchmarks.greedy import greedy_schedule
 from scheduler.check import check_schedule
-from scheduler.domain import Clinic, Commitment, CommitmentKind, FamilyCadence, Weekday
+from scheduler.domain import (
+    Clinic,
+    Commitment,
+    CommitmentKind,
+    FamilyCadence,
+    Lock,
+    Phase,
+    Sex,
+    Weekday,
+)
 from scheduler.probe import ProbeResult, insertable, inversions, probe
+from scheduler.rules import priority_key
 from scheduler.schedule import Schedule, Session, SolveStats, Unplaced
 
 EVENINGS = ("MON", "WED", "FRI")
@@ -56,6 +66,9 @@ def assert_all_pass(clinic: Clinic, result: ProbeResult) -> None:
     assert result.rejected == 0, result.notes
     for found in (*result.insertions, *result.swaps):
         assert check_schedule(clinic, found.schedule) == []
+    who = clinic.patient_by_id
+    for swap in result.swaps:
+        assert priority_key(clinic, who[swap.patient]) < priority_key(clinic, who[swap.removed])
 
 
 # ---------------------------------------------------------------------- insertions
@@ -74,6 +87,22 @@ def test_a_patient_left_out_beside_a_free_seat_is_insertable() -> None:
     ]
     assert check_schedule(clinic, ins.schedule) == []
     assert ins.schedule.placed_patients == {"P1", "P2", "P3"} and ins.schedule.unplaced == ()
+
+
+def test_every_week_of_the_horizon_is_filled() -> None:
+    base = tiny_clinic(3)
+    clinic = replace(base, settings=replace(base.settings, weeks=2))
+    both = tuple(
+        replace(x, id=f"W{w}{x.id[2:]}", week=w)
+        for w in (0, 1)
+        for x in two_in_every_group("P1", "P2")
+    )
+    published = replace(schedule(*both, unplaced=("P3",)), weeks=2)
+    assert check_schedule(clinic, published) == []
+    (ins,) = insertable(clinic, published)
+    assert len(ins.joined) == 6
+    assert sorted((s.week, s.block) for s in ins.added) == [(0, "FRI-IND"), (1, "FRI-IND")]
+    assert check_schedule(clinic, ins.schedule) == []
 
 
 def test_a_joined_group_gets_the_co_facilitator_its_new_size_needs() -> None:
@@ -95,6 +124,32 @@ def test_no_new_group_is_opened_for_one_patient_below_the_minimum_size() -> None
     (ins,) = insertable(solo, schedule(unplaced=("P1",)))
     assert sorted(s.session_type for s in ins.added) == ["GT", "GT", "GT", "IND"]
     assert check_schedule(solo, ins.schedule) == []
+
+
+def test_a_phase_group_is_neither_opened_nor_joined_out_of_phase() -> None:
+    late_only = group_type("GT", min_size=1, phases=frozenset({Phase.LATE}))
+    clinic = tiny_clinic(3, session_types=(late_only, individual_type()))
+    published = schedule(*two_in_every_group("P1", "P2"), unplaced=("P3",))
+    late = [patient(p, phase=Phase.LATE) for p in ("P1", "P2")]
+    early = replace(clinic, patients=(*late, patient("P3", phase=Phase.EARLY)))
+    assert check_schedule(early, published) == []
+    result = probe(early, published)
+    assert result.tried == 1 and result.insertions == () and result.rejected == 0
+    # In phase, P3 fits (the test would pass vacuously if nothing could).
+    in_phase = replace(early, patients=(*late, patient("P3", phase=Phase.LATE)))
+    assert [i.patient for i in insertable(in_phase, published)] == ["P3"]
+
+
+def test_a_womens_group_admits_no_man() -> None:
+    womens = group_type("GT", sexes=frozenset({Sex.FEMALE}))
+    clinic = tiny_clinic(2, session_types=(womens, individual_type()))
+    published = schedule(*two_in_every_group("P1", "P2"), unplaced=("P3",))
+    man = replace(clinic, patients=(*clinic.patients, patient("P3", sex=Sex.MALE)))
+    assert check_schedule(man, published) == []
+    result = probe(man, published)
+    assert result.tried == 1 and result.insertions == () and result.rejected == 0
+    woman = replace(clinic, patients=(*clinic.patients, patient("P3", sex=Sex.FEMALE)))
+    assert [i.patient for i in insertable(woman, published)] == ["P3"]
 
 
 def test_the_week_must_keep_every_rule_not_just_one_seat() -> None:
@@ -158,6 +213,13 @@ def test_a_new_admission_holding_the_only_seat_is_an_inversion() -> None:
     assert check_schedule(clinic, swap.schedule) == []
 
 
+def test_a_locked_patient_is_never_swapped_out() -> None:
+    clinic, published = seat_taken_by_a_new_admission()
+    locked = replace(clinic, locks=(Lock("L1", "MON-EVE", "GT", patient="N1"),))
+    result = probe(locked, published)
+    assert result.swaps == () and result.rejected == 0
+
+
 def test_equal_priority_is_no_inversion() -> None:
     clinic, published = seat_taken_by_a_new_admission()
     continuing = replace(clinic, patients=(patient("C1"), patient("N1"), patient("C2")))
@@ -217,6 +279,22 @@ def test_every_find_passes_the_checker(n: int) -> None:
             result = probe(clinic, drop(clinic, published, who))
             assert who in {i.patient for i in result.insertions}
             assert_all_pass(clinic, result)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_every_find_passes_the_checker_on_a_generated_clinic(seed: int) -> None:
+    """The generator's rules in full (adolescents, single-sex, women's and phase groups,
+    co-led groups, family sessions, telehealth, night work) on the greedy baseline's
+    schedule, which leaves insertable patients and, for seed 7, inversions."""
+    from scheduler.generator import generate_clinic
+
+    clinic = generate_clinic(30, seed=seed, tight=True)
+    published = greedy_schedule(clinic)
+    result = probe(clinic, published)
+    assert result.insertions and result.capped == 0
+    assert_all_pass(clinic, result)
+    if seed == 7:
+        assert result.swaps
 
 
 # ---------------------------------------------------------------------- the solver

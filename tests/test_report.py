@@ -133,3 +133,23 @@ def test_summary_gives_each_priority_class_against_its_maximum() -> None:
     text = coordinator_summary(schedule)
     assert "continuing: 5 of 5 placed (the most possible)" in text
     assert "new 2026-12-07: 1 of 4 placed (up to 3 might be)" in text
+
+
+def test_summary_gives_the_group_sizes_given_the_clinic() -> None:
+    from factory import group_type, individual_type, tiny_clinic
+
+    clinic = tiny_clinic(session_types=(group_type("GT", target_min=3), individual_type()))
+
+    def group(k: int, *patients: str) -> Session:
+        return Session.numbered(0, "MON-EVE", "GT", k, f"R{k}", (f"T{k}",), patients)
+
+    sessions = (
+        group(1, "P1", "P2"),
+        group(2, "P3", "P4", "P5"),
+        group(3, "P6", "P7", "P8"),
+        Session.numbered(0, "MON-IND", "IND", 1, "OFFICE", ("T1",), ("P1",)),
+    )
+    schedule = Schedule(dt.date(2026, 12, 7), 1, sessions, (), stats(placed_bound=8))
+    text = coordinator_summary(schedule, clinic=clinic)
+    assert "Groups by size: 1 of 2 patients, 2 of 3 (1 group below their target size)." in text
+    assert "Groups by size" not in coordinator_summary(schedule)

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_exports_samples import NOW, sample
 
-from scheduler.schedule import ClassPlacement, Schedule, Session, SolveStats, Unplaced
+from scheduler.schedule import ClassPlacement, Schedule, Session, SolveStats, UnmetLock, Unplaced
 from scheduler.schedule_json import (
     ScheduleFileError,
     read_schedule_json,
@@ -64,6 +64,15 @@ def test_priority_classes_and_later_starters_round_trip(tmp_path: Path) -> None:
     write_schedule_json(odd, path, input_path="x", input_hash="y")
     back, _ = read_schedule_json(path)
     assert back == untimed(odd)
+
+
+def test_unmet_locks_round_trip(tmp_path: Path) -> None:
+    _, schedule = sample()
+    odd = dataclasses.replace(schedule, unmet_locks=(UnmetLock("LK1", "It cannot hold."),))
+    path = tmp_path / "s.json"
+    write_schedule_json(odd, path, input_path="x", input_hash="y")
+    back, _ = read_schedule_json(path)
+    assert back == untimed(odd) and back.unmet_locks == odd.unmet_locks
 
 
 def test_the_same_schedule_gives_the_same_bytes(tmp_path: Path) -> None:

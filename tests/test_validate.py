@@ -7,11 +7,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from factory import WEEK, room, therapist, tiny_clinic
+from factory import WEEK, patient, room, therapist, tiny_clinic, window
 from sheets import add_row, set_cell, settings_row, where
 from solved import solved
 
-from scheduler.domain import Closure, Problem, Site
+from scheduler.domain import Closure, Commitment, CommitmentKind, Problem, Site, Weekday
 from scheduler.validate import (
     format_problems,
     group_seats_needed,
@@ -406,3 +406,84 @@ def test_lock_of_an_individual_type_the_track_does_not_have(book: Path) -> None:
         p.message for p in found
     }
     assert ("Locks", 2, "session_type_id") in where(found)
+
+
+@pytest.mark.parametrize("damage", ["password", "control byte"])
+def test_an_unreadable_workbook_is_an_input_problem_not_an_internal_error(
+    book: Path, damage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import zipfile
+
+    from scheduler.cli import EXIT_INPUT, main
+
+    if damage == "password":
+        book.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + "EncryptionInfo".encode("utf-16-le"))
+    else:
+        with zipfile.ZipFile(book) as z:
+            contents = {n: z.read(n) for n in z.namelist()}
+        name = tiny_clinic().patients[0].name.encode()  # only on the Patients sheet
+        sheet = next(n for n in contents if n.startswith("xl/worksheets/") and name in contents[n])
+        contents[sheet] = contents[sheet].replace(name, name + b"\x02", 1)
+        with zipfile.ZipFile(book, "w") as z:
+            for name, data in contents.items():
+                z.writestr(name, data)
+    assert main(["validate", str(book)]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "Traceback" not in err
+    assert ("password" if damage == "password" else "control character") in err
+
+
+def test_leader_hours_offered_follow_availability() -> None:
+    # Each works 40 h a week on paper but is available only Monday evenings (3 h).
+    staff = (
+        therapist("T1", days=(Weekday.MON,), start="16:00", end="21:00", max_hours_day=3),
+        therapist("T2", frozenset({"CADC"}), days=(Weekday.MON,), start="18:00", end="21:00"),
+    )
+    clinic = tiny_clinic(therapists=staff)
+    found = [p.message for p in planning_problems(clinic) if p.key is None]
+    assert found == [
+        "the week of 07 Dec needs at least 12 therapist hours (9 h of groups at full size, "
+        "3 h of individual sessions) but the therapists may work 6 h in all"
+    ]
+    assert solved(clinic).placed_patients == frozenset()
+
+
+def test_two_locks_pinning_one_therapist_at_the_same_time(book: Path) -> None:
+    # Individual sessions of P1 and P2 in one slot: both are led by their primary, T1.
+    lock(book, "MON-IND", "IND", patient="P1")
+    add_row(
+        book,
+        "Locks",
+        {"lock_id": "L9", "block_id": "MON-IND", "session_type_id": "IND", "patient_id": "P2"},
+    )
+    (problem,) = lock_problems(book)
+    assert (problem.row, problem.column) == (3, "therapist_id")
+    assert "cannot hold with lock 'LMON-INDIND': both pin 'T1'" in problem.message
+    set_cell(book, "Patients", 3, "primary_therapist", "T2")
+    assert lock_problems(book) == []
+
+
+def test_group_time_counts_the_week_as_the_rules_do() -> None:
+    # Admitted on Wednesday and working Wednesday evenings: only FRI-EVE is free that
+    # week, and two groups are owed (5 of 7 days) with no minimum of days: too few.
+    wed = Commitment(CommitmentKind.WORK, window(Weekday.WED, "17:00", "23:00"))
+    late = patient("P1", admission=WEEK + dt.timedelta(days=2), commitments=(wed,))
+    base = tiny_clinic()
+    clinic = replace(base, patients=(late, *base.patients[1:]))
+    (problem,) = planning_problems(clinic)
+    assert "only 1 bookable group block(s) on 1 day(s) in the week of 07 Dec" in problem.message
+    assert "needs 2 group sessions that week on at least 1 day(s)" in problem.message
+    # Without the Wednesday job, WED-EVE and FRI-EVE give the two groups owed; three days
+    # are not required in the week of admission (W3), so nothing is flagged.
+    friday_off = replace(late, commitments=())
+    assert planning_problems(replace(clinic, patients=(friday_off, *base.patients[1:]))) == []
+
+
+def test_a_closure_that_leaves_too_few_group_blocks() -> None:
+    base = tiny_clinic()
+    clinic = replace(base, closures=(Closure(WEEK + dt.timedelta(days=2)),))  # Wednesday
+    found = [p for p in planning_problems(clinic) if p.table == "Patients"]
+    assert {p.key for p in found} == {"P1", "P2", "P3"}
+    assert "closures leave only 2 bookable group block(s) on 2 day(s)" in found[0].message
+    schedule = solved(clinic)
+    assert schedule.placed_patients == frozenset()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import stat
 import zipfile
 from dataclasses import replace
@@ -70,7 +71,12 @@ def full_clinic() -> Clinic:
     p3 = replace(p3, track=Track.ADULT, phase=Phase.LATE)
     r1 = replace(base.rooms[0], availability=(window(Weekday.MON, "08:00", "22:00"),))
     tele = room("TELE", capacity=30, site="", virtual=True, features=frozenset({"video"}))
-    gt = replace(base.session_types[0], phases=frozenset({Phase.EARLY}), cofacilitator_above=8)
+    gt = replace(
+        base.session_types[0],
+        phases=frozenset({Phase.EARLY}),
+        cofacilitator_above=8,
+        target_min=5,
+    )
     return replace(
         base,
         session_types=(gt, base.session_types[1], family_type()),
@@ -211,6 +217,19 @@ def test_a_formula_without_a_saved_result_is_located(book: Path) -> None:
         "the value itself, or open the workbook in Excel and save it so the formula's result "
         "is stored"
     )
+
+
+def test_target_size_outside_the_size_limits_is_located(book: Path) -> None:
+    set_cell(book, "SessionTypes", 2, "target_min", "13")
+    (problem,) = problems_of(book)
+    assert where([problem]) == {("SessionTypes", 2, "target_min")}
+    assert "between min_size and max_size" in str(problem)
+
+
+def test_blank_target_size_takes_the_default(book: Path) -> None:
+    set_cell(book, "SessionTypes", 2, "target_min", None)
+    gt = read_clinic(book).session_type_by_id["GT"]
+    assert gt.target_min is None and gt.target_size == 4
 
 
 def test_two_bad_values_in_one_column_are_both_reported(book: Path) -> None:
@@ -467,3 +486,202 @@ def test_whole_numbers_refused(text: str) -> None:
 
 def test_int_accepts_a_float_that_is_whole() -> None:
     assert parse_int("12.0") == 12
+
+
+# --------------------------------------------------------------------------------------
+# Cells that are not what they seem, and files that cannot be read.
+
+
+def test_a_date_typed_as_a_whole_serial_number_is_read(book: Path) -> None:
+    # openpyxl reads a whole number as int; Excel's serial 46356 is 2026-11-30.
+    set_cell(book, "Patients", 2, "admission", 46356)
+    clinic = read_clinic(book)
+    assert clinic.patients[0].admission == dt.date(2026, 11, 30)
+
+
+def test_an_excel_error_cell_is_not_a_value(book: Path) -> None:
+    set_cell(book, "Patients", 2, "name", "#N/A")  # openpyxl stores it as an error cell
+    set_cell(book, "Patients", 3, "hours_target", "#DIV/0!")
+    found = problems_of(book)
+    assert where(found) == {("Patients", 2, "name"), ("Patients", 3, "hours_target")}
+    assert str(found[0]) == (
+        "Patients row 2, column name: holds the Excel error #N/A, not a value — type the "
+        "value itself, or correct the formula that gives the error"
+    )
+
+
+def test_an_excel_error_in_a_csv_file_is_not_a_value(tmp_path: Path) -> None:
+    folder = tmp_path / "clinic"
+    write_csv_folder(full_clinic(), folder)
+    path = folder / "Patients.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("name")] = "#N/A"
+    path.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
+    assert where(problems_of(folder)) == {("Patients", 2, "name")}
+
+
+def test_ids_that_differ_only_in_case_are_refused(book: Path) -> None:
+    # therapist-T1.ics and therapist-t1.ics are one file on Windows and macOS.
+    set_cell(book, "Patients", 4, "patient_id", "p1")
+    (problem,) = problems_of(book)
+    assert str(problem) == (
+        'Patients row 4, column patient_id: ID "p1" differs from "P1" (row 2) only in upper '
+        "and lower case — give every row its own ID, not just a different case"
+    )
+
+
+def test_an_id_too_long_for_a_file_name_is_refused(book: Path) -> None:
+    set_cell(book, "Patients", 4, "patient_id", "P" * 300)
+    (problem,) = problems_of(book)
+    assert (problem.sheet, problem.row, problem.column) == ("Patients", 4, "patient_id")
+    assert problem.message == f'"{"P" * 20}…" is 300 characters long'
+    assert problem.fix == "use a short ID of at most 64 characters"
+
+
+def test_a_password_protected_workbook_is_explained(tmp_path: Path) -> None:
+    # An encrypted workbook is an OLE compound file holding an EncryptionInfo stream.
+    path = tmp_path / "clinic.xlsx"
+    ole = bytes.fromhex("D0CF11E0A1B11AE1") + bytes(1000)
+    path.write_bytes(ole + "EncryptionInfo".encode("utf-16-le") + bytes(1000))
+    (problem,) = problems_of(path)
+    assert str(problem) == (
+        "clinic.xlsx: is protected with a password, so it cannot be read — open it in "
+        "Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, "
+        "clear the box), save, and try again"
+    )
+    path.write_bytes(ole + bytes(1000))
+    (problem,) = problems_of(path)
+    assert problem.message == "is an old Excel 97-2003 (.xls) workbook"
+
+
+def _sheet_xml_with(book: Path, text: str) -> str:
+    with zipfile.ZipFile(book) as z:
+        return next(
+            n for n in z.namelist() if n.startswith("xl/worksheets/") and text.encode() in z.read(n)
+        )
+
+
+def _insert_after(book: Path, text: str, insert: bytes) -> None:
+    """Rewrite the workbook with ``insert`` put into the sheet XML right after ``text``."""
+    member = _sheet_xml_with(book, text)
+    with zipfile.ZipFile(book) as z:
+        contents = {n: z.read(n) for n in z.namelist()}
+    contents[member] = contents[member].replace(text.encode(), text.encode() + insert, 1)
+    with zipfile.ZipFile(book, "w") as z:
+        for name, data in contents.items():
+            z.writestr(name, data)
+
+
+def test_a_raw_control_byte_in_a_sheet_is_located(book: Path) -> None:
+    # Excel never writes one; other programs do, and the sheet is then not valid XML.
+    name = full_clinic().patients[1].name
+    _insert_after(book, name, b"\x01")
+    (problem,) = problems_of(book)
+    assert str(problem) == (
+        "Patients row 3, column name: cannot be read — retype this cell's text in Excel (it "
+        "holds an invisible control character) and save the workbook again"
+    )
+
+
+def test_a_control_byte_in_the_shared_texts_is_reported(book: Path, monkeypatch) -> None:
+    # Shared texts are read before any sheet, so the cell cannot be named.
+    import xml.etree.ElementTree as ET
+
+    import scheduler.workbook as wb
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise ET.ParseError("not well-formed (invalid token): line 1, column 80")
+
+    monkeypatch.setattr(wb, "load_workbook", broken)
+    (problem,) = problems_of(book)
+    assert problem.sheet == "clinic.xlsx" and "control character" in problem.message
+
+
+def test_each_sheet_is_read_once(book: Path, monkeypatch) -> None:
+    # Formula cells without a saved result are found in the same pass as the values.
+    import scheduler.workbook_xlsx as wx
+
+    set_cell(book, "Rooms", 2, "capacity", "=10+2")
+    reads: list[object] = []
+    real = wx.WorkSheetParser.parse
+
+    def counted(self: object) -> object:
+        reads.append(self)
+        return real(self)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(wx.WorkSheetParser, "parse", counted)
+    assert where(problems_of(book)) == {("Rooms", 2, "capacity")}
+    assert len(reads) == len(TABLES)
+
+
+def test_inline_texts_read_as_openpyxl_reads_them() -> None:
+    # The fast inline-string path gives Text.content: plain part and runs, no phonetics.
+    import io
+    import xml.etree.ElementTree as ET
+
+    from openpyxl.cell.text import Text
+
+    import scheduler.workbook_xlsx as wx
+
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    xml = (
+        f'<is xmlns="{ns}"><t xml:space="preserve"> Ann </t><r><rPr><b/></rPr><t>a</t></r>'
+        "<rPh sb='0' eb='1'><t>x</t></rPh></is>"
+    )
+    inline = ET.parse(io.StringIO(xml)).getroot()
+    assert wx._inline_text(inline) == Text.from_tree(inline).content == " Ann a"
+
+
+def _with_shared_strings(book: Path) -> None:
+    """Rewrite the workbook's inline texts as one shared-string table, as Excel and
+    LibreOffice save a workbook (openpyxl writes inline texts)."""
+    with zipfile.ZipFile(book) as z:
+        contents = {n: z.read(n) for n in z.namelist()}
+    strings: dict[bytes, int] = {}
+
+    def share(match: re.Match[bytes]) -> bytes:
+        index = strings.setdefault(match.group(2), len(strings))
+        return b'<c%s t="s"><v>%d</v></c>' % (match.group(1), index)
+
+    inline = re.compile(rb'<c([^>]*?) t="inlineStr"><is><t(?: [^>]*)?>(.*?)</t></is></c>')
+    for name in [n for n in contents if n.startswith("xl/worksheets/")]:
+        contents[name] = inline.sub(share, contents[name])
+    ns = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    items = b"".join(b'<si><t xml:space="preserve">%s</t></si>' % t for t in strings)
+    contents["xl/sharedStrings.xml"] = b'<sst xmlns="%s">%s</sst>' % (ns, items)
+    kind = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+    override = b'<Override PartName="/xl/sharedStrings.xml" ContentType="%s"/>' % kind
+    types = contents["[Content_Types].xml"]
+    contents["[Content_Types].xml"] = types.replace(b"</Types>", override + b"</Types>")
+    with zipfile.ZipFile(book, "w") as z:
+        for name, data in contents.items():
+            z.writestr(name, data)
+
+
+def test_a_workbook_with_shared_strings_reads_the_same(book: Path) -> None:
+    _with_shared_strings(book)
+    name = full_clinic().patients[0].name.encode()
+    with zipfile.ZipFile(book) as z:
+        sheets = [z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/")]
+        assert name in z.read("xl/sharedStrings.xml")
+    assert not any(name in sheet for sheet in sheets)
+    assert read_clinic(book) == full_clinic()
+
+
+def test_a_control_byte_in_a_shared_string_workbook_is_located_by_header(book: Path) -> None:
+    _with_shared_strings(book)
+    reader = load_workbook(book, read_only=True)
+    member = reader["Patients"]._worksheet_path.lstrip("/")  # type: ignore[attr-defined]
+    reader.close()
+    with zipfile.ZipFile(book) as z:
+        contents = {n: z.read(n) for n in z.namelist()}
+    # The patient_id cell of row 3 (column A), now a shared-string index.
+    cell = re.compile(rb'<c r="A3"[^>]*><v>')
+    contents[member] = cell.sub(lambda m: m.group(0) + b"\x01", contents[member], count=1)
+    with zipfile.ZipFile(book, "w") as z:
+        for name, data in contents.items():
+            z.writestr(name, data)
+    (problem,) = problems_of(book)
+    assert (problem.sheet, problem.row, problem.column) == ("Patients", 3, "patient_id")

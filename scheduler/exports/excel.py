@@ -376,6 +376,8 @@ def _summary(wb: Workbook, view: ScheduleView, now: dt.datetime) -> None:
         ("Status", s.stats.status),
         ("Patients placed", len(view.by_patient)),
         ("Patients unplaced", len(s.unplaced)),
+        ("Sessions waived (see Compliance)", len(compliance.waived_notes(c, s))),
+        ("Short weeks (see Compliance)", len(compliance.short_week_notes(c, s))),
         ("Sessions", len(view.sessions)),
         ("Therapists scheduled", len(view.by_therapist)),
         ("Rooms used", len(view.by_room)),
@@ -671,6 +673,8 @@ def _unplaced(wb: Workbook, view: ScheduleView) -> None:
                 u.reason,
             ]
         )
+    for lk in view.schedule.unmet_locks:  # read where dropped patients are read (RULES.md L1)
+        sh.span(f"Lock {lk.lock} not kept: {lk.reason}")
     sh.finish(max_width=80)
 
 

@@ -118,6 +118,7 @@ def session_types() -> tuple[SessionType, ...]:
         sexes: frozenset[Sex] = frozenset(),
         phases: frozenset[Phase] = frozenset(),
         cofacilitator_above: int | None = 10,
+        target_min: int = 4,  # a group of 2 or 3 is hardly a group (issue 10)
     ) -> SessionType:
         return SessionType(
             ident,
@@ -133,6 +134,7 @@ def session_types() -> tuple[SessionType, ...]:
             sexes=sexes,
             phases=phases,
             cofacilitator_above=cofacilitator_above,
+            target_min=target_min,
         )
 
     return (

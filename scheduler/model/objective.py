@@ -30,7 +30,7 @@ from ortools.sat.python import cp_model
 from scheduler import rules
 from scheduler.domain import Weekday
 from scheduler.model.constraints import patient_sessions, therapist_sessions
-from scheduler.model.instance import Instance
+from scheduler.model.instance import ClassBlock, Instance
 from scheduler.model.options import Weights
 from scheduler.model.variables import Lit, Variables
 
@@ -54,8 +54,9 @@ LEXICOGRAPHIC_LIMIT = 2**40
 class Objective:
     terms: list[Term]
     scale: int  # K: quality points per unit of the reported objective
-    placement: cp_model.LinearExprT  # placement points: unplaced patients' priority weights
+    placement: cp_model.LinearExprT  # placement points: unmet locks, unplaced patients
     total: cp_model.LinearExprT  # quality points of every quality term
+    lock_weight: int = 1  # placement points of one unmet lock (RULES.md L1)
 
 
 def unit_minutes(inst: Instance) -> int:
@@ -81,6 +82,8 @@ def add_objective(
         "load_balance": lambda: _load_balance(model, inst, v, g),
         "evening_saturday": lambda: _evening_saturday(inst, v, g),
         "groups_opened": lambda: sum(v.room.values()),
+        "small_groups": lambda: _small_groups(model, inst, v),
+        "parallel_groups": lambda: _parallel_groups(model, inst, v),
     }
     hour_terms = {"load_balance", "evening_saturday"}
     objective: list[cp_model.LinearExprT] = []
@@ -92,8 +95,18 @@ def add_objective(
         terms.append(Term(name, expr, k if hours else 1))
         objective.append((w[name] if hours else w[name] * k) * expr)
     costs = patient_costs(inst)
-    placement = sum(c * (1 - v.placed[pid]) for pid, c in costs.items())
-    return Objective(terms, k, placement, sum(objective))
+    # A lock is the coordinator's instruction: it outweighs every placement together, so a
+    # lock is dropped only when it cannot hold, never to place a patient (RULES.md L1).
+    lock_weight = lock_cost(costs)
+    placement = sum(c * (1 - v.placed[pid]) for pid, c in costs.items()) + sum(
+        lock_weight * (1 - lit) for lit in v.lock_ok.values()
+    )
+    return Objective(terms, k, placement, sum(objective), lock_weight)
+
+
+def lock_cost(costs: dict[str, int]) -> int:
+    """Placement points of one unmet lock: more than every patient unplaced together."""
+    return sum(costs.values()) + 1
 
 
 def _continuity(model: cp_model.CpModel, inst: Instance, v: Variables) -> cp_model.LinearExprT:
@@ -129,6 +142,104 @@ def _continuity(model: cp_model.CpModel, inst: Instance, v: Variables) -> cp_mod
         if len(ys) > biggest:
             model.add(sum(ys) <= biggest)
     return sum(missed)
+
+
+def _members(inst: Instance, v: Variables, cb: ClassBlock) -> list[tuple[bool, Lit]]:
+    """Each possible attendee of a class-block: (telehealth consent, attends)."""
+    act = cb.key[:3]
+    return [
+        (inst.patients[pid].patient.telehealth_ok, v.attend[(pid, act)])
+        for pid in cb.members
+        if (pid, act) in v.attend
+    ]
+
+
+def _small_groups(model: cp_model.CpModel, inst: Instance, v: Variables) -> cp_model.LinearExprT:
+    """Seats short of the target size (``SessionType.target_size``), summed over groups.
+
+    Per class-block with ``G`` groups open and ``n`` attendees, a group in a room whose
+    range tops out at ``h`` can reach ``min(target, h)``; ``R`` sums that over the open
+    rooms (``R_phys`` over the physical ones). The fewest seats short any split can leave
+    is ``target * G - min(n, R, R_phys + online)`` (a max-flow bound: offline patients sit
+    only in physical rooms); the extraction (:mod:`scheduler.model.extract`) splits the
+    attendees to reach exactly that, so the value reported is the schedule's own.
+    """
+    out = []
+    for key, cb in inst.class_blocks.items():
+        target = inst.types[key[2]].target_size
+        reach: list[cp_model.LinearExprT] = []
+        reach_phys: list[cp_model.LinearExprT] = []
+        opened: list[Lit] = []
+        always_full = True
+        for opt in cb.rooms:
+            u = v.room[(key, opt.room)]
+            co = v.co.get((key, opt.room))
+            opened.append(u)
+            expr = _reach(target, u, co, opt.solo, opt.co)
+            always_full = always_full and min(r[0] for r in (opt.solo, opt.co) if r) >= target
+            (reach if opt.virtual else reach_phys).append(expr)
+        if always_full:
+            continue  # every group that can open holds at least the target
+        members = _members(inst, v, cb)
+        n = sum(var for _, var in members)
+        online = sum(var for tele, var in members if tele)
+        seats = target * sum(opened)
+        phys = cp_model.LinearExpr.sum(reach_phys)
+        short = model.new_int_var(0, target * len(opened), f"small_groups[{key}]")
+        model.add(short >= seats - n)
+        model.add(short >= seats - cp_model.LinearExpr.sum(reach) - phys)
+        model.add(short >= seats - phys - online)
+        out.append(short)
+    return sum(out)
+
+
+def _reach(
+    target: int,
+    u: Lit,
+    co: Lit | None,
+    solo: tuple[int, int] | None,
+    co_range: tuple[int, int] | None,
+) -> cp_model.LinearExprT:
+    """How far towards ``target`` one room's group can fill: its range's top, at most the
+    target, for the range in use (co-led when ``co``; constraints tie ``co`` to ``u``)."""
+    if solo is None:
+        assert co_range is not None
+        return min(target, co_range[1]) * u
+    reach_solo = min(target, solo[1])
+    if co is None or co_range is None:
+        return reach_solo * u
+    return reach_solo * u + (min(target, co_range[1]) - reach_solo) * co
+
+
+def _parallel_groups(model: cp_model.CpModel, inst: Instance, v: Variables) -> cp_model.LinearExprT:
+    """Groups beyond the fewest that could seat a class-block's attendees, one leader each.
+
+    ``m`` counts the groups credited: at most ``ceil(n / H)`` (``H * m <= n + H - 1``) and
+    at most the groups open, so minimising ``G - m`` leaves ``max(0, G - ceil(n / H))``.
+    ``H`` is the largest one-leader (solo) range top among the rooms, physical rooms only
+    when some possible attendee lacks telehealth consent. A co-led group needs the same two
+    therapists as two solo groups, so only solo ranges count: groups of 6 and 5 in place
+    of one co-led 11 are not priced.
+    """
+    out = []
+    for key, cb in inst.class_blocks.items():
+        if len(cb.rooms) < 2:
+            continue  # one room: never two groups
+        members = _members(inst, v, cb)
+        rooms = cb.rooms
+        if not all(tele for tele, _ in members) and any(not o.virtual for o in rooms):
+            rooms = [o for o in rooms if not o.virtual]
+        tops = [o.solo[1] for o in rooms if o.solo is not None]
+        top = max(tops or [o.co[1] for o in rooms if o.co is not None])
+        opened = sum(v.room[(key, o.room)] for o in cb.rooms)
+        n = sum(var for _, var in members)
+        credit = model.new_int_var(0, len(cb.rooms), f"fewest_groups[{key}]")
+        model.add(top * credit <= n + top - 1)
+        model.add(credit <= opened)
+        extra = model.new_int_var(0, len(cb.rooms) - 1, f"parallel_groups[{key}]")
+        model.add(extra >= opened - credit)
+        out.append(extra)
+    return sum(out)
 
 
 def _group_starts(inst: Instance, v: Variables, pid: str) -> dict[int, list[Lit]]:

@@ -28,6 +28,9 @@ class Weights:
     load_balance: int = 1  # per hour of the busiest therapist's week
     evening_saturday: int = 1  # per staff hour in evening (from 17:00) or weekend sessions
     groups_opened: int = 2  # per group session opened
+    # Real groups (see scheduler.model.objective for the formulation and measurements).
+    small_groups: int = 3  # per seat a group is short of its type's target size
+    parallel_groups: int = 4  # per parallel group beyond the fewest that could seat them
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -41,10 +44,10 @@ class Weights:
 
 #: CP-SAT deterministic time per second of ``time_limit_s``; see SolveOptions (measured
 #: in benchmarks/calibrate.py).
-DETERMINISTIC_PER_SECOND = 0.4
+DETERMINISTIC_PER_SECOND = 1.0
 #: The wall clock's safety ceiling as a multiple of ``time_limit_s``: far enough above the
 #: deterministic budget that a busy machine still finishes by the budget.
-WALL_CEILING = 4.0
+WALL_CEILING = 6.0
 
 
 @dataclass(frozen=True)

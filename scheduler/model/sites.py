@@ -31,7 +31,7 @@ from scheduler.domain import Clinic, Closure, Therapist, Weekday
 from scheduler.model.bound import count_bound
 from scheduler.model.instance import Instance, in_treatment_week
 from scheduler.model.options import ProgressEvent, SolveOptions
-from scheduler.schedule import ClassPlacement, Schedule, Session, SolveStats, Unplaced
+from scheduler.schedule import ClassPlacement, Schedule, Session, SolveStats, UnmetLock, Unplaced
 
 Progress = Callable[[ProgressEvent], None]
 #: Share of the time limit kept back from the sites' solves (extraction after each).
@@ -181,6 +181,7 @@ def solve_by_site(
     sessions: list[Session] = []
     unplaced: list[Unplaced] = []
     later: list[str] = []
+    unmet: list[UnmetLock] = []
     parts: list[SolveStats] = []
     placed_before = 0
     first: float | None = 0.0
@@ -202,6 +203,7 @@ def solve_by_site(
         sessions.extend(part.sessions)
         unplaced.extend(part.unplaced)
         later.extend(part.starting_later)
+        unmet.extend(part.unmet_locks)
         parts.append(part.stats)
         placed_before += len(part.placed_patients)
     # After the sites, so that the first schedule comes as early as it can; the sites'
@@ -216,6 +218,7 @@ def solve_by_site(
         unplaced=tuple(unplaced),
         stats=_merge(parts, options, time.monotonic() - start, first, max(joint, placed_before)),
         starting_later=tuple(later),
+        unmet_locks=tuple(unmet),
     )
 
 

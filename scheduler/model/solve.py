@@ -30,23 +30,24 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ortools.sat.python import cp_model
 
 from scheduler import rules
-from scheduler.domain import Clinic
-from scheduler.explain import explain_unplaced, lock_conflict_reason, no_solution_reason
+from scheduler.domain import Clinic, Lock
+from scheduler.explain import explain_unplaced, no_solution_reason, unmet_lock_reason
 from scheduler.model.bound import relaxation_bounds
 from scheduler.model.constraints import add_all
 from scheduler.model.extract import extract_sessions
-from scheduler.model.instance import Instance
+from scheduler.model.instance import SINGLE_KINDS, Instance
+from scheduler.model.locks import Pin, pins
 from scheduler.model.objective import add_objective, patient_costs, placed_bound
 from scheduler.model.options import ModelInvalidError, ProgressEvent, SolveOptions
 from scheduler.model.repair import repair
 from scheduler.model.variables import Variables, make_variables
 from scheduler.model.warmstart import complete_hint, warm_start
-from scheduler.schedule import ClassPlacement, Schedule, SolveStats, Unplaced
+from scheduler.schedule import ClassPlacement, Schedule, Session, SolveStats, UnmetLock, Unplaced
 
 Progress = Callable[[ProgressEvent], None]
 
@@ -238,8 +239,7 @@ def solve_one(
     built = _Built(clinic, options, off, waivers)
     inst, model, v = built.inst, built.model, built.vars
     objective = add_objective(model, inst, v, options.weights)
-    for lit in v.lock_ok.values():
-        model.add(lit == 1)  # L1 holds; the diagnosis solve makes these assumptions
+    _tie_pins(built)  # L1: locks are soft but first (objective.placement)
     work = options.work
     budget = _Budget(work)
 
@@ -294,6 +294,7 @@ def solve_one(
             values,
             lambda limit: _solver(options, clock, limit),
             budget.until(BOUND_SHARE + HINT_SHARE + PHASE_ONE_SHARE + REPAIR_SHARE),
+            objective.lock_weight,
         )
         budget.spend(fixed.work)
         if fixed.points < best:
@@ -319,8 +320,13 @@ def solve_one(
         if pid not in placed
     )
     value = solver2.objective_value / scale
-    bound_points = quality.bound if math.isfinite(quality.bound) else 0.0
-    count = min(placed_bound(costs, best if placement_proven else lower), relax.count)
+    # Every quality term counts something, so 0 bounds them all (a round's early bound can
+    # be below it).
+    bound_points = max(quality.bound, 0.0) if math.isfinite(quality.bound) else 0.0
+    # The placement bounds below are the patients' points at the number of locks kept.
+    dropped = int(best) // objective.lock_weight * objective.lock_weight
+    lower = max(lower - dropped, 0)
+    count = min(placed_bound(costs, best - dropped if placement_proven else lower), relax.count)
     stats = SolveStats(
         status="OPTIMAL" if placement_proven and quality.optimal else "FEASIBLE",
         objective=value,
@@ -342,6 +348,13 @@ def solve_one(
         unplaced=unplaced,
         stats=stats,
         starting_later=tuple(inst.starting_later),
+        unmet_locks=_unmet_locks(
+            clinic,
+            lambda: _Built(clinic, options, off, waivers),
+            sessions,
+            [x for x, lit in v.lock_ok.items() if not solver2.boolean_value(lit)],
+            options,
+        ),
     )
 
 
@@ -530,10 +543,9 @@ def _no_schedule(
     status: int,
     clock: _Clock,
 ) -> Schedule:
-    if status == cp_model.INFEASIBLE and clinic.locks:
-        reason = lock_conflict_reason(clinic, _conflicting_locks(clinic, options, off))
-    else:
-        reason = no_solution_reason(options.time_limit_s)
+    # Locks are soft (L1), so no lock makes the model infeasible: only the rules can, and
+    # then more time will not help.
+    reason = no_solution_reason(options.time_limit_s, proven=status == cp_model.INFEASIBLE)
     unplaced = tuple(Unplaced(pid, reason) for pid in built.inst.patients)
     stats = SolveStats(
         status=_name(status),
@@ -555,16 +567,135 @@ def _no_schedule(
     )
 
 
-def _conflicting_locks(clinic: Clinic, options: SolveOptions, off: frozenset[str]) -> list[str]:
-    """A feasibility-only solve with one assumption per lock names the locks that cannot
-    all hold (assumptions and an objective do not mix in CP-SAT)."""
-    built = _Built(clinic, options, off)
+def _tie_pins(built: _Built) -> None:
+    """Locks merged into one pinned session (:mod:`scheduler.model.locks`) are kept or
+    dropped together: L1's constraints hold a pin's session only when all its locks are
+    kept, so a lone kept lock of a partly dropped pin would promise what nothing holds."""
     lits = built.vars.lock_ok
-    built.model.add_assumptions(list(lits.values()))
+    for pin in _pins(built.inst):
+        for other in pin.locks[1:]:
+            built.model.add(lits[other] == lits[pin.locks[0]])
+
+
+def _pins(inst: Instance) -> list[Pin]:
+    acts = {(lk.week, lk.block, lk.session_type) for lk in inst.clinic.locks}
+    return [pin for act in sorted(acts) for pin in pins(inst.locks_for(act))]
+
+
+#: Most pinned sessions diagnosed one by one (each a short feasibility solve); any further
+#: unmet lock gets the reason the data gives, or a general one.
+MAX_DIAGNOSED = 20
+
+
+def _unmet_locks(
+    clinic: Clinic,
+    build: Callable[[], _Built],
+    sessions: list[Session],
+    dropped: list[str],
+    options: SolveOptions,
+) -> tuple[UnmetLock, ...]:
+    """The locks the schedule does not keep, each with the reason that binds: what the data
+    alone shows (validate's words), else the kept locks it conflicts with, from a
+    feasibility-only solve on a fresh model (``build``) with the kept locks and this one as
+    assumptions (assumptions and an objective do not mix in CP-SAT). ``dropped`` are the
+    locks the solve gave up; one the extraction keeps all the same is not unmet."""
+    from scheduler.validate import lock_conflicts
+
+    unmet = [
+        lk.id
+        for lk in clinic.locks
+        if lk.id in dropped and not any(_keeps(s, lk) for s in sessions)
+    ]
+    if not unmet:
+        return ()
+    kept = [lk.id for lk in clinic.locks if lk.id not in dropped]
+    data: dict[str, list[str]] = {}
+    for problem in lock_conflicts(clinic):
+        if problem.key is not None:
+            data.setdefault(problem.key, []).append(problem.message.removeprefix(_PREFIX))
+    built = build()
+    _tie_pins(built)
+    by_lock = {lock_id: pin for pin in _pins(built.inst) for lock_id in pin.locks}
+    reasons: dict[tuple[str, ...], str] = {}
+    for lock_id in unmet:
+        pin = by_lock[lock_id].locks
+        if pin in reasons:
+            continue
+        facts = _pin_clash(built.inst, by_lock[lock_id]) + [m for x in pin for m in data.get(x, [])]
+        clashes: list[str] | None = []
+        if not facts and len(reasons) < MAX_DIAGNOSED:
+            clashes = _clashes(built, options, kept, lock_id)
+        shared = _shared(built.inst, pin, clashes or [])
+        reasons[pin] = unmet_lock_reason(
+            pin, facts, clashes or (), proven=clashes is not None, shared=shared
+        )
+    return tuple(UnmetLock(x, reasons[by_lock[x].locks]) for x in unmet)
+
+
+def _shared(inst: Instance, pin: tuple[str, ...], clashes: list[str]) -> list[str]:
+    """The patients, therapists and rooms that the pin's locks and the clashing locks both
+    name: where a coordinator looks first."""
+    by_id = {lk.id: lk for lk in inst.clinic.locks}
+
+    def named(ids: Sequence[str]) -> set[str]:
+        out = set()
+        for x in ids:
+            lk = by_id[x]
+            for what, ident in (("patient", lk.patient), ("therapist", lk.therapist)):
+                if ident is not None:
+                    out.add(f"{what} {ident}")
+            if lk.room is not None:
+                out.add(f"room {lk.room}")
+        return out
+
+    return sorted(named(pin) & named(clashes))
+
+
+def _pin_clash(inst: Instance, pin: Pin) -> list[str]:
+    """What the locks of one pinned session ask that one session cannot be (L1's
+    constraints drop such a pin whole)."""
+    lock = next(lk for lk in inst.clinic.locks if lk.id == pin.locks[0])
+    single = inst.types[lock.session_type].kind in SINGLE_KINDS
+    out = []
+    if len(pin.rooms) > 1:
+        out.append(f"they put one {lock.session_type} session in rooms {', '.join(pin.rooms)}")
+    if single and len(pin.patients) > 1:
+        out.append(
+            f"they put patients {', '.join(pin.patients)} in one {lock.session_type} session"
+        )
+    if len(pin.therapists) > (1 if single else 2):
+        out.append(
+            f"they give one {lock.session_type} session therapists {', '.join(pin.therapists)}"
+        )
+    return out
+
+
+#: validate's words for a lock that cannot hold start so; the reason says it its own way.
+_PREFIX = "this lock cannot hold: "
+
+
+def _keeps(s: Session, lk: Lock) -> bool:
+    return (
+        s.week == lk.week
+        and s.block == lk.block
+        and s.session_type == lk.session_type
+        and (lk.patient is None or lk.patient in s.patients)
+        and (lk.therapist is None or lk.therapist in s.therapists)
+        and (lk.room is None or lk.room == s.room)
+    )
+
+
+def _clashes(
+    built: _Built, options: SolveOptions, kept: list[str], lock_id: str
+) -> list[str] | None:
+    """The kept locks that, with ``lock_id``, cannot all hold (a sufficient core of the
+    assumptions, so every lock named takes part); None when no solve proved it."""
+    lits = built.vars.lock_ok
+    built.model.clear_assumptions()
+    built.model.add_assumptions([lits[x] for x in [*kept, lock_id]])
     solver = _solver(options, _Clock(options), min(10.0, options.work))
     solver.parameters.num_workers = 1  # the core of assumptions needs the sequential search
-    status = solver.solve(built.model)
-    if status != cp_model.INFEASIBLE:
-        return sorted(lits)
+    if solver.solve(built.model) != cp_model.INFEASIBLE:
+        return None
     core = set(solver.sufficient_assumptions_for_infeasibility())
-    return [lock_id for lock_id, lit in lits.items() if lit.index in core]
+    return [x for x in kept if lits[x].index in core]
