@@ -15,6 +15,30 @@ term that enters only when its weight is non-zero, each value reported by name
 ``weight * K`` points per unit and an hour term ``weight`` points per ``g`` minutes, where
 ``g`` is the greatest common divisor of 60 and every session duration and ``K = 60 / g``.
 Reported objective values are points / K, the weighted sum of the terms in their units.
+
+Real groups (issue 10 item 6). Two terms, per class-block (week, block, type, patient
+class) with ``G`` groups open and ``n`` attendees:
+
+- ``small_groups``: seats short of the type's target size (``SessionType.target_size``,
+  default 4), ``target * G - min(n, R, R_phys + online)`` where ``R`` sums each open
+  room's reach ``min(target, its range top)``; a 2-seat office's group is always 2 short.
+  It is the fewest seats short any split of the attendees can leave, and the extraction
+  (:mod:`scheduler.model.extract`) splits to exactly that, so the value is the schedule's.
+- ``parallel_groups``: groups beyond ``ceil(n / H)``, the fewest rooms that could seat the
+  attendees with one leader each (``H``: the largest solo range top).
+
+Both are lower bounds on auxiliary integers that the minimisation pulls down to the
+value; phase one's model holds them too, where presolve drops them. (Written as
+equalities instead, they cut phase one's placement on a 30-patient tight clinic from 21
+to 16 at 5 s.) When phase two finds no schedule and phase one's is read back, their
+values, like continuity's, are not minimised and overstate.
+
+Weights: ``small_groups`` 3 per seat, ``parallel_groups`` 4 per group. Folding a group of 2
+into a parallel group that one room and leader could hold saves 2 (groups_opened) + 6 +
+4 = 12 points, more than its two patients' continuity (2 x 5), so five parallel groups of
+2, 2, 3, 2 and 2 become two; a lone patient kept with their own therapist in a group of 2
+costs 6 + 2 + 4, so that patient too is folded in. Placement is optimised first, on its
+own, so no weight here costs a patient their place.
 """
 
 from __future__ import annotations
@@ -175,6 +199,9 @@ def _small_groups(model: cp_model.CpModel, inst: Instance, v: Variables) -> cp_m
         seats = target * sum(opened)
         phys = cp_model.LinearExpr.sum(reach_phys)
         short = model.new_int_var(0, target * len(opened), f"small_groups[{key}]")
+        # Lower bounds, not an equality: phase one's model holds these too, and there,
+        # bounds that presolve drops cost nothing while an equality (max of the three) cut
+        # placement on a 30-patient tight clinic from 21 to 16 (5 s, seed 0).
         model.add(short >= seats - n)
         model.add(short >= seats - cp_model.LinearExpr.sum(reach) - phys)
         model.add(short >= seats - phys - online)
@@ -203,12 +230,12 @@ def _reach(
 def _parallel_groups(model: cp_model.CpModel, inst: Instance, v: Variables) -> cp_model.LinearExprT:
     """Groups beyond the fewest that could seat a class-block's attendees, one leader each.
 
-    ``m`` counts the groups credited: at most ``ceil(n / H)`` (``H * m <= n + H - 1``) and
-    at most the groups open, so minimising ``G - m`` leaves ``max(0, G - ceil(n / H))``.
-    ``H`` is the largest one-leader (solo) range top among the rooms, physical rooms only
-    when some possible attendee lacks telehealth consent. A co-led group needs the same two
-    therapists as two solo groups, so only solo ranges count: groups of 6 and 5 in place
-    of one co-led 11 are not priced.
+    With ``G`` groups open and ``n`` attendees the value is ``G - min(G, ceil(n / H))`` at
+    the optimum (the groups credited are bounded by ``H * credit <= n + H - 1``). ``H`` is
+    the largest one-leader (solo) range top among the rooms, physical rooms only when some
+    possible attendee lacks telehealth consent (the largest range when no room has a solo
+    one). A co-led group needs the same two therapists as two solo groups, so only solo
+    ranges count: groups of 6 and 5 in place of one co-led 11 are not priced.
     """
     out = []
     for key, cb in inst.class_blocks.items():
@@ -222,7 +249,8 @@ def _parallel_groups(model: cp_model.CpModel, inst: Instance, v: Variables) -> c
         top = max(tops or [o.co[1] for o in rooms if o.co is not None])
         opened = sum(v.room[(key, o.room)] for o in cb.rooms)
         n = sum(var for _, var in members)
-        credit = model.new_int_var(0, len(cb.rooms), f"fewest_groups[{key}]")
+        # Bounds only, as in _small_groups: ``credit <= ceil(n / H)`` and ``<= G``.
+        credit = model.new_int_var(0, len(cb.rooms), f"credited_groups[{key}]")
         model.add(top * credit <= n + top - 1)
         model.add(credit <= opened)
         extra = model.new_int_var(0, len(cb.rooms) - 1, f"parallel_groups[{key}]")
