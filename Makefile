@@ -3,10 +3,24 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Exits 0 when the Python running it is new enough for the project.
+PY_OK := import sys; sys.exit(sys.version_info < (3, 11))
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean FORCE
+
+# A .venv whose Python is gone or too old (made with another python3) is rebuilt, not
+# trusted: its stamp alone would otherwise keep it forever.
+ifneq ($(shell $(BIN)/python -c '$(PY_OK)' 2>/dev/null && echo ok),ok)
+$(STAMP): FORCE
+endif
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c '$(PY_OK)' 2>/dev/null || { \
+		echo "error: '$(PYTHON)' is missing or older than Python 3.11;" \
+			"run make again with PYTHON=python3.11 (or newer)" >&2; exit 1; }
+	@if [ -d $(VENV) ] && ! $(BIN)/python -c '$(PY_OK)' 2>/dev/null; then \
+		echo "$(VENV) has no working Python 3.11+: building it afresh with $(PYTHON)"; \
+		rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
@@ -14,8 +28,9 @@ $(STAMP): pyproject.toml
 
 ## Solve the sample clinic in data/ and publish into out/
 run: $(STAMP)
-	$(BIN)/iop-scheduler validate data/sample_clinic.xlsx
-	$(BIN)/iop-scheduler solve data/sample_clinic.xlsx --out out
+	./iop-scheduler validate data/sample_clinic.xlsx
+	./iop-scheduler solve data/sample_clinic.xlsx --out out
+	@echo "Done. From this folder, run the tool as ./iop-scheduler (try ./iop-scheduler --help)."
 
 ## Lint, type-check and run the whole test suite
 test: $(STAMP)
@@ -29,3 +44,5 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out
+
+FORCE:

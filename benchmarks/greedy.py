@@ -41,6 +41,7 @@ from scheduler.rules import (
     patient_can_attend,
     required_sessions,
     session_types_of_kind,
+    starts_later,
 )
 from scheduler.schedule import Schedule, Session, SolveStats, Unplaced, session_window
 
@@ -71,10 +72,15 @@ def _clashes(spans: list[_Span], w: Window) -> bool:
     return any(start < w.end and w.start < end for start, end in spans)
 
 
-def in_plan(clinic: Clinic, p: Patient) -> bool:
+def in_horizon(clinic: Clinic, p: Patient) -> bool:
     """Some date of the horizon lies in the patient's admission..discharge (RULES.md)."""
     days = [d for w in range(clinic.settings.weeks) for d in clinic.settings.week_dates(w)]
     return any(p.in_treatment(d) for d in days)
+
+
+def in_plan(clinic: Clinic, p: Patient) -> bool:
+    """In the horizon and owing some session in it (RULES.md P4)."""
+    return in_horizon(clinic, p) and not starts_later(clinic, p)
 
 
 def _weeks_in_treatment(clinic: Clinic, p: Patient) -> list[int]:
@@ -224,6 +230,7 @@ class _Greedy:
         return (
             p.track in kind.tracks
             and (not kind.phases or p.phase in kind.phases)
+            and kind.admits(p.sex)  # S4: a women's group admits women only
             and patient_can_attend(self.c, p, block, kind, week)
             and not _clashes(self.patient_busy.get(key, []), session_window(block, kind))
             and (
@@ -489,4 +496,7 @@ def _to_schedule(clinic: Clinic, g: _Greedy, reasons: dict[str, str], wall: floa
         sessions=tuple(sessions),
         unplaced=unplaced,
         stats=stats,
+        starting_later=tuple(
+            p.id for p in clinic.patients if in_horizon(clinic, p) and not in_plan(clinic, p)
+        ),
     )

@@ -47,6 +47,7 @@ from scheduler.rules import (
     individual_slots,
     patient_can_attend,
     required_sessions,
+    starts_later,
 )
 from scheduler.schedule import Schedule, Session, SolveStats, Unplaced, session_window
 
@@ -91,9 +92,14 @@ class TextbookResult:
     progress: list[tuple[float, int]]  # (seconds since start of build, placed) per solution
 
 
-def _in_plan(clinic: Clinic, p: Patient) -> bool:
+def _in_horizon(clinic: Clinic, p: Patient) -> bool:
     days = [d for w in range(clinic.settings.weeks) for d in clinic.settings.week_dates(w)]
     return any(p.in_treatment(d) for d in days)
+
+
+def _in_plan(clinic: Clinic, p: Patient) -> bool:
+    """In the horizon and owing some session in it (RULES.md P4)."""
+    return _in_horizon(clinic, p) and not starts_later(clinic, p)
 
 
 def _room_fits(clinic: Clinic, room: Room, block: Block, kind: SessionType, week: int) -> bool:
@@ -137,6 +143,7 @@ def _candidates(clinic: Clinic) -> list[_Candidate]:
                     for p in patients
                     if p.track in kind.tracks
                     and (not kind.phases or p.phase in kind.phases)
+                    and kind.admits(p.sex)  # S4: a women's group admits women only
                     and patient_can_attend(c, p, block, kind, week)
                 ]
                 rooms = [r for r in c.rooms if _room_fits(c, r, block, kind, week)]
@@ -357,6 +364,7 @@ def textbook_schedule(
         sessions=tuple(sessions),
         unplaced=unplaced,
         stats=stats,
+        starting_later=tuple(p.id for p in c.patients if _in_horizon(c, p) and starts_later(c, p)),
     )
     return TextbookResult(schedule, name, len(x), build_s, solve_s, cb.events)
 

@@ -6,7 +6,8 @@ once for the whole clinic and raises :class:`ClinicError` listing every problem,
 the table, row key and field it belongs to, so the workbook reader can turn it into a
 sheet/row/column message.
 
-Times of day are whole minutes after midnight; weekdays are :class:`Weekday` (Monday = 0).
+Times of day are whole minutes after midnight (a window's end past 1440 is on the next day,
+see :class:`Window`); weekdays are :class:`Weekday` (Monday = 0).
 Dates are :class:`datetime.date`. A planning horizon is ``weeks`` weeks starting on the
 Monday ``ClinicSettings.week_start``; blocks repeat every week of the horizon.
 """
@@ -22,17 +23,24 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MINUTES_PER_DAY = 24 * 60
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
+
+# A weekly pattern repeats: Sunday night runs into Monday morning. Comparing two windows
+# on the week clock therefore also tries each shifted by a whole week.
+_WEEK_SHIFTS = (-MINUTES_PER_WEEK, 0, MINUTES_PER_WEEK)
 
 _T = TypeVar("_T")
 
 
 class RecordError(ValueError):
-    """A record field holds a value it cannot hold."""
+    """A record field holds a value it cannot hold; ``fix``, when given, says how to mend
+    it in words a coordinator can act on."""
 
-    def __init__(self, field_name: str, message: str) -> None:
+    def __init__(self, field_name: str, message: str, fix: str | None = None) -> None:
         super().__init__(f"{field_name}: {message}")
         self.field = field_name
         self.message = message
+        self.fix = fix
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,14 @@ class SessionKind(StrEnum):
     ASSESSMENT = "assessment"
 
 
+#: Kinds whose sessions are groups of several patients (family sessions hold one, W6).
+GROUP_KINDS = frozenset(
+    {SessionKind.GROUP_THERAPY, SessionKind.SKILL_BUILDING, SessionKind.PSYCHOEDUCATION}
+)
+#: A group kind's target size when the data gives none.
+DEFAULT_TARGET_MIN = 4
+
+
 class BlockKind(StrEnum):
     """A 3-hour group block, or a short slot for individual and family sessions."""
 
@@ -162,9 +178,9 @@ class TimePreference(StrEnum):
 # Small shared checks and value types.
 
 
-def _require(condition: bool, field_name: str, message: str) -> None:
+def _require(condition: bool, field_name: str, message: str, fix: str | None = None) -> None:
     if not condition:
-        raise RecordError(field_name, message)
+        raise RecordError(field_name, message, fix)
 
 
 def _require_id(value: str, field_name: str) -> None:
@@ -172,13 +188,22 @@ def _require_id(value: str, field_name: str) -> None:
 
 
 def format_time(minute: int) -> str:
-    """``545`` → ``"09:05"``; ``1440`` → ``"24:00"``."""
+    """``545`` → ``"09:05"``; ``1440`` → ``"24:00"``; past 24:00, the clock time on the next
+    day (``1860`` → ``"07:00"``), as the end of an overnight window is written."""
+    if minute > MINUTES_PER_DAY:
+        minute -= MINUTES_PER_DAY
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 @dataclass(frozen=True, order=True)
 class Window:
-    """A weekly time window: ``weekday`` from ``start`` to ``end`` minutes after midnight."""
+    """A weekly time window: ``weekday`` from ``start`` to ``end`` minutes after midnight.
+
+    An ``end`` past 24:00 is on the next day: a night shift Monday 22:00 to Tuesday 07:00 is
+    ``Window(MON, 1320, 1860)`` — one window, shorter than a day. Windows are compared on
+    the continuous week clock (minutes from Monday 00:00), which wraps: Sunday night runs
+    into Monday morning, because the pattern repeats every week.
+    """
 
     weekday: Weekday
     start: int
@@ -186,38 +211,79 @@ class Window:
 
     def __post_init__(self) -> None:
         _require(0 <= self.start < MINUTES_PER_DAY, "start", "must be a time of day")
-        _require(0 < self.end <= MINUTES_PER_DAY, "end", "must be a time of day up to 24:00")
         _require(self.start < self.end, "end", "must be after start")
+        _require(
+            self.end <= MINUTES_PER_DAY or self.end - self.start < MINUTES_PER_DAY,
+            "end",
+            "must differ from start (an end before the start is on the next day)",
+        )
+
+    @classmethod
+    def clock(cls, weekday: Weekday, start: int, end: int) -> Window:
+        """A window from clock times as written on a sheet: an end at or before the start
+        is on the next day (22:00–07:00 runs overnight)."""
+        if end <= start:
+            end += MINUTES_PER_DAY
+        return cls(weekday, start, end)
 
     @property
     def minutes(self) -> int:
         return self.end - self.start
 
+    @property
+    def overnight(self) -> bool:
+        """Whether the window ends on the next day."""
+        return self.end > MINUTES_PER_DAY
+
+    @property
+    def week_start(self) -> int:
+        """Minutes from Monday 00:00 of the week to the start."""
+        return int(self.weekday) * MINUTES_PER_DAY + self.start
+
+    @property
+    def week_end(self) -> int:
+        """Minutes from Monday 00:00 to the end; past the week's end for Sunday night."""
+        return int(self.weekday) * MINUTES_PER_DAY + self.end
+
     def overlaps(self, other: Window, gap: int = 0) -> bool:
-        """True when the two windows are closer than ``gap`` minutes on the same day."""
-        return (
-            self.weekday == other.weekday
-            and self.start < other.end + gap
-            and other.start < self.end + gap
-        )
+        """True when the two windows are closer than ``gap`` minutes on the week clock."""
+        # ``other`` starts ``ahead`` minutes after ``self`` starts, going round the week;
+        # then either it starts before ``self`` ends (plus the gap), or it started a week
+        # earlier and ends within the gap of ``self``'s start. Each window is at most a day
+        # and the gap at most hours, so no other lap can meet. (Hot: called for every
+        # patient, block and type.)
+        ahead = (other.week_start - self.week_start) % MINUTES_PER_WEEK
+        return ahead < self.minutes + gap or MINUTES_PER_WEEK - ahead < other.minutes + gap
 
     def contains(self, other: Window) -> bool:
-        return self.weekday == other.weekday and self.start <= other.start and other.end <= self.end
+        return any(
+            self.week_start <= other.week_start + shift and other.week_end + shift <= self.week_end
+            for shift in _WEEK_SHIFTS
+        )
 
     def __str__(self) -> str:
-        return f"{self.weekday.label} {format_time(self.start)}–{format_time(self.end)}"
+        if not self.overnight:
+            return f"{self.weekday.label} {format_time(self.start)}–{format_time(self.end)}"
+        next_day = Weekday((self.weekday + 1) % 7)
+        return (
+            f"{self.weekday.label} {format_time(self.start)}–"
+            f"{next_day.label} {format_time(self.end)}"
+        )
 
 
 def covered(windows: Iterable[Window], target: Window) -> bool:
-    """Whether ``target`` lies inside ``windows``; windows that touch or overlap merge."""
-    spans = sorted((w.start, w.end) for w in windows if w.weekday == target.weekday)
+    """Whether ``target`` lies inside ``windows`` on the week clock; windows that touch or
+    overlap merge, across midnight and from Sunday into Monday too."""
+    spans = sorted(
+        (w.week_start + shift, w.week_end + shift) for w in windows for shift in _WEEK_SHIFTS
+    )
     merged: list[list[int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
-    return any(start <= target.start and target.end <= end for start, end in merged)
+    return any(start <= target.week_start and target.week_end <= end for start, end in merged)
 
 
 # --------------------------------------------------------------------------------------
@@ -253,6 +319,9 @@ class ClinicSettings:
     min_days_adolescent: int = 2
     max_group_blocks_per_day: int = 1
     caseload_ratio_max: int = 24
+    # Sleep after night work (RULES.md T7): no session this long after an overnight
+    # commitment ends; 0 turns the rule off.
+    rest_after_night_min: int = 360
 
     def __post_init__(self) -> None:
         _require(bool(self.name.strip()), "name", "must not be empty")
@@ -274,6 +343,11 @@ class ClinicSettings:
             1 <= self.max_group_blocks_per_day <= 4, "max_group_blocks_per_day", "must be 1 to 4"
         )
         _require(self.caseload_ratio_max >= 1, "caseload_ratio_max", "must be at least 1")
+        _require(
+            0 <= self.rest_after_night_min <= 720,
+            "rest_after_night_min",
+            "must be 0 to 720 minutes (0 turns the rest after night work off)",
+        )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -311,6 +385,12 @@ class Block:
     def __post_init__(self) -> None:
         _require_id(self.id, "block_id")
         _require_id(self.site, "site_id")
+        _require(
+            not self.window.overnight,
+            "end",
+            "a block ends by 24:00 on its own day",
+            "end the block by 24:00, or split it into two blocks at midnight",
+        )
 
     @property
     def weekday(self) -> Weekday:
@@ -337,9 +417,13 @@ class SessionType:
     modality: str | None = None  # the leader practises this modality (e.g. DBT)
     counts_toward_hours: bool = True
     tracks: frozenset[Track] = frozenset(Track)
-    single_sex: bool = False
+    single_sex: bool = False  # one sex per session, whichever it is
+    sexes: frozenset[Sex] = frozenset()  # admits only these (a women's group); empty: any
     phases: frozenset[Phase] = frozenset()  # empty: any phase
     cofacilitator_above: int | None = None  # a second therapist when size exceeds this
+    #: The therapeutic size a group should reach: smaller groups (down to ``min_size``) are
+    #: allowed but priced (the ``small_groups`` quality term); None: :attr:`target_size`.
+    target_min: int | None = None
 
     def __post_init__(self) -> None:
         _require_id(self.id, "session_type_id")
@@ -355,12 +439,32 @@ class SessionType:
                 "cofacilitator_above",
                 "must be at least 1 and below max_size",
             )
+        if self.target_min is not None:
+            _require(
+                self.min_size <= self.target_min <= self.max_size,
+                "target_min",
+                "must be between min_size and max_size",
+            )
         if self.kind in (SessionKind.INDIVIDUAL, SessionKind.ASSESSMENT):
             _require(self.max_size == 1, "max_size", "an individual session has one patient")
 
     @property
     def is_group(self) -> bool:
         return self.block_kind is BlockKind.GROUP
+
+    @property
+    def target_size(self) -> int:
+        """``target_min``, or by default 4 for a group kind that can seat 4 (a process group
+        of 2 or 3 is hardly a group), else ``min_size``."""
+        if self.target_min is not None:
+            return self.target_min
+        if self.kind in GROUP_KINDS and self.max_size >= DEFAULT_TARGET_MIN:
+            return max(self.min_size, DEFAULT_TARGET_MIN)
+        return self.min_size
+
+    def admits(self, sex: Sex) -> bool:
+        """Whether a patient of ``sex`` may attend (S4): any sex unless ``sexes`` is set."""
+        return not self.sexes or sex in self.sexes
 
     @property
     def hours(self) -> float:
@@ -507,13 +611,49 @@ class Patient:
         """Free for ``window``: no commitment within ``buffer_min`` minutes of it."""
         return not any(c.window.overlaps(window, gap=buffer_min) for c in self.commitments)
 
+    @cached_property
+    def night_work_ends(self) -> tuple[int, ...]:
+        """Week-clock minutes (from Monday 00:00) at which the patient's night work ends.
+
+        Commitments that touch or overlap count as one stretch (Mon 22:00–24:00 then Tue
+        00:00–07:00 is one night). A stretch is night work when it is under way at a
+        midnight: it starts at or before one and ends after it.
+        """
+        spans = sorted(
+            (c.window.week_start + shift, c.window.week_end + shift)
+            for c in self.commitments
+            for shift in _WEEK_SHIFTS
+        )
+        merged: list[list[int]] = []
+        for start, end in spans:
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        ends = set()
+        for start, end in merged:
+            first_midnight = -(-start // MINUTES_PER_DAY) * MINUTES_PER_DAY
+            if first_midnight < end:
+                ends.add(end % MINUTES_PER_WEEK)
+        return tuple(sorted(ends))
+
+    def rested(self, window: Window, rest_min: int) -> bool:
+        """No part of ``window`` within ``rest_min`` minutes after night work ends (T7)."""
+        return not any(
+            window.week_start < end + shift + rest_min and end + shift < window.week_end
+            for end in self.night_work_ends
+            for shift in _WEEK_SHIFTS
+        )
+
 
 @dataclass(frozen=True)
 class Closure:
     """A dated closure. Blank scope fields widen it: all blank closes every site that day.
 
-    ``block`` narrows it to one block; ``site``, ``room`` or ``therapist`` to one site, one
-    room or one therapist (staff time off).
+    ``block`` narrows it to one block and ``site`` to one site. ``room`` and ``therapist``
+    say *what* is closed: the room, the therapist (staff time off), or — when a row names
+    both — the room and the therapist alike (docs/RULES.md T4). A row naming neither
+    closes the whole block.
     """
 
     date: dt.date
@@ -612,7 +752,8 @@ class Clinic:
         return tuple(item for item in self.curriculum if item.track is track)
 
     def block_date(self, block: Block, week: int = 0) -> dt.date:
-        return self.settings.week_dates(week)[block.weekday]
+        # Arithmetic, not week_dates(week)[...]: called for every patient, block and type.
+        return self.settings.week_start + dt.timedelta(days=7 * week + int(block.weekday))
 
     def is_closed(
         self,
@@ -621,7 +762,12 @@ class Clinic:
         room: str | None = None,
         therapist: str | None = None,
     ) -> bool:
-        """Whether a closure removes this block (for the room or therapist, if given)."""
+        """Whether a closure removes this block for everyone, or for the room or the
+        therapist when given (T4).
+
+        A closure naming a room and a therapist closes both, each on its own: asking for
+        the room alone, or the therapist alone, finds it.
+        """
         day = self.block_date(block, week)
         for c in self.closures:
             if c.date != day:
@@ -630,11 +776,12 @@ class Clinic:
                 continue
             if c.site is not None and c.site != block.site:
                 continue
-            if c.room is not None and c.room != room:
-                continue
-            if c.therapist is not None and c.therapist != therapist:
-                continue
-            return True
+            if c.room is None and c.therapist is None:
+                return True  # the whole block
+            if room is not None and c.room == room:
+                return True
+            if therapist is not None and c.therapist == therapist:
+                return True
         return False
 
 

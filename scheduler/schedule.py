@@ -94,6 +94,26 @@ class Unplaced:
 
 
 @dataclass(frozen=True)
+class UnmetLock:
+    """A lock (RULES.md L1) the schedule does not keep, and why, in plain words."""
+
+    lock: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClassPlacement:
+    """Placement of one priority class (RULES.md P3), e.g. ``continuing`` or
+    ``new 2026-12-08``: ``proven_max`` is the most of the class any schedule can place
+    while every higher class keeps its placements; None when that was not proven."""
+
+    name: str
+    patients: int
+    placed: int
+    proven_max: int | None
+
+
+@dataclass(frozen=True)
 class SolveStats:
     """How the solve went. ``objective``/``best_bound`` are None when no solution exists."""
 
@@ -109,6 +129,11 @@ class SolveStats:
     # Proven upper bound on how many patients in the plan any schedule could place; equal to
     # the number placed when placement is proven optimal. None when nothing was proven.
     placed_bound: int | None = None
+    # Placement per priority class, highest priority first (RULES.md P3).
+    by_priority: tuple[ClassPlacement, ...] = ()
+    # The wall clock, a safety ceiling only, ended some search before its deterministic
+    # budget: the same input, seed and workers may then give another timetable.
+    clock_cut: bool = False
 
     @property
     def gap(self) -> float | None:
@@ -129,6 +154,12 @@ class Schedule:
     input_hash: str = ""
     # Patients in treatment during the horizon who need no schedule (e.g. not yet admitted
     # in any week of it) are neither placed nor unplaced; they are simply not in this plan.
+    # Patients admitted too late in the horizon to owe any session (RULES.md P4) start
+    # next week: they take no seat and are neither placed nor unplaced.
+    starting_later: tuple[str, ...] = ()
+    # Locks that cannot hold are dropped, each with its reason, and everyone else is
+    # scheduled (RULES.md L1); every other lock is kept.
+    unmet_locks: tuple[UnmetLock, ...] = ()
 
     @cached_property
     def session_by_id(self) -> Mapping[str, Session]:

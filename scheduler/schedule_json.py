@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.safe_write import write_bytes
-from scheduler.schedule import Schedule, Session, SolveStats, Unplaced
+from scheduler.schedule import (
+    ClassPlacement,
+    Schedule,
+    Session,
+    SolveStats,
+    UnmetLock,
+    Unplaced,
+)
 
 FORMAT = 1
 
@@ -28,7 +35,7 @@ class ScheduleFileError(ValueError):
 class ScheduleMeta:
     input_path: str
     input_hash: str
-    created: dt.datetime  # timezone-aware UTC
+    created: dt.datetime | None  # timezone-aware UTC; None unless the writer was given it
 
 
 def _float_out(x: float | None) -> float | str | None:
@@ -54,14 +61,12 @@ def schedule_to_dict(
     schedule: Schedule, *, input_path: str, input_hash: str, created: dt.datetime | None = None
 ) -> dict[str, Any]:
     st = schedule.stats
-    when = created or dt.datetime.now(dt.UTC)
+    meta = {"input_path": input_path, "input_hash": input_hash}
+    if created is not None:  # left out by default: the same run gives the same bytes
+        meta["created"] = created.astimezone(dt.UTC).isoformat()
     return {
         "format": FORMAT,
-        "meta": {
-            "input_path": input_path,
-            "input_hash": input_hash,
-            "created": when.astimezone(dt.UTC).isoformat(),
-        },
+        "meta": meta,
         "week_start": schedule.week_start.isoformat(),
         "weeks": schedule.weeks,
         "input_hash": schedule.input_hash,
@@ -69,13 +74,13 @@ def schedule_to_dict(
             "status": st.status,
             "objective": _float_out(st.objective),
             "best_bound": _float_out(st.best_bound),
-            "wall_time_s": _float_out(st.wall_time_s),
             "seed": st.seed,
             "workers": st.workers,
             "time_limit_s": _float_out(st.time_limit_s),
             "terms": [[name, _float_out(value)] for name, value in st.terms.items()],
-            "first_solution_s": _float_out(st.first_solution_s),
             "placed_bound": st.placed_bound,
+            "by_priority": [[c.name, c.patients, c.placed, c.proven_max] for c in st.by_priority],
+            "clock_cut": st.clock_cut,
         },
         "sessions": [
             {
@@ -91,6 +96,8 @@ def schedule_to_dict(
             for s in schedule.sessions
         ],
         "unplaced": [{"patient": u.patient, "reason": u.reason} for u in schedule.unplaced],
+        "starting_later": list(schedule.starting_later),
+        "unmet_locks": [{"lock": u.lock, "reason": u.reason} for u in schedule.unmet_locks],
     }
 
 
@@ -185,11 +192,15 @@ def schedule_from_dict(data: Any, source: str = "schedule") -> tuple[Schedule, S
         raise r.fail("format", f"this program reads format {FORMAT}, the file has {fmt!r}")
     meta_d = r.obj(r.field(top, "meta", "file"), "meta")
     try:
-        created = dt.datetime.fromisoformat(r.text(meta_d, "created", "meta"))
+        created = (
+            dt.datetime.fromisoformat(r.text(meta_d, "created", "meta"))
+            if "created" in meta_d
+            else None
+        )
         week_start = dt.date.fromisoformat(r.text(top, "week_start", "file"))
     except ValueError as e:
         raise r.fail("file", f"bad date: {e}") from None
-    if created.tzinfo is None:
+    if created is not None and created.tzinfo is None:
         raise r.fail("meta.created", "needs a UTC offset")
     meta = ScheduleMeta(
         input_path=r.text(meta_d, "input_path", "meta"),
@@ -210,13 +221,18 @@ def schedule_from_dict(data: Any, source: str = "schedule") -> tuple[Schedule, S
         status=r.text(st_d, "status", "stats"),
         objective=r.num(st_d, "objective", "stats"),
         best_bound=r.num(st_d, "best_bound", "stats"),
-        wall_time_s=r.req_num(st_d, "wall_time_s", "stats"),
+        # Timings are not written (same input, seed and workers give the same file).
+        wall_time_s=(r.num(st_d, "wall_time_s", "stats") or 0.0) if "wall_time_s" in st_d else 0.0,
         seed=r.whole(st_d, "seed", "stats"),
         workers=r.whole(st_d, "workers", "stats"),
         time_limit_s=r.req_num(st_d, "time_limit_s", "stats"),
         terms=terms,
-        first_solution_s=r.num(st_d, "first_solution_s", "stats"),
+        first_solution_s=r.num(st_d, "first_solution_s", "stats")
+        if "first_solution_s" in st_d
+        else None,
         placed_bound=r.optional_whole(st_d, "placed_bound", "stats"),
+        by_priority=_by_priority(r, st_d),
+        clock_cut=st_d.get("clock_cut") is True,
     )
     sessions = []
     for i, item in enumerate(r.items(r.field(top, "sessions", "file"), "sessions")):
@@ -239,6 +255,11 @@ def schedule_from_dict(data: Any, source: str = "schedule") -> tuple[Schedule, S
         where = f"unplaced[{i}]"
         d = r.obj(item, where)
         unplaced.append(Unplaced(r.text(d, "patient", where), r.text(d, "reason", where)))
+    unmet = []
+    for i, item in enumerate(r.items(top.get("unmet_locks", []), "unmet_locks")):
+        where = f"unmet_locks[{i}]"
+        d = r.obj(item, where)
+        unmet.append(UnmetLock(r.text(d, "lock", where), r.text(d, "reason", where)))
     ids = [s.id for s in sessions]
     if len(set(ids)) != len(ids):
         raise r.fail("sessions", "two sessions share an id")
@@ -249,6 +270,8 @@ def schedule_from_dict(data: Any, source: str = "schedule") -> tuple[Schedule, S
         unplaced=tuple(unplaced),
         stats=stats,
         input_hash=r.text(top, "input_hash", "file"),
+        starting_later=r.texts(top, "starting_later", "file") if "starting_later" in top else (),
+        unmet_locks=tuple(unmet),
     )
     return schedule, meta
 
@@ -265,3 +288,17 @@ def read_schedule_json(path: Path) -> tuple[Schedule, ScheduleMeta]:
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ScheduleFileError(f"{path}: not a schedule file ({e})") from None
     return schedule_from_dict(data, source=str(path))
+
+
+def _by_priority(r: _Reader, st_d: dict[str, Any]) -> tuple[ClassPlacement, ...]:
+    out = []
+    for i, row in enumerate(r.items(st_d.get("by_priority", []), "stats.by_priority")):
+        where = f"stats.by_priority[{i}]"
+        ok = isinstance(row, list) and len(row) == 4 and isinstance(row[0], str)
+        nums = row[1:3] if ok else []
+        if not ok or not all(isinstance(x, int) and not isinstance(x, bool) for x in nums):
+            raise r.fail(where, "expected [class, patients, placed, proven maximum or null]")
+        if row[3] is not None and (isinstance(row[3], bool) or not isinstance(row[3], int)):
+            raise r.fail(where, "proven maximum must be a whole number or null")
+        out.append(ClassPlacement(row[0], row[1], row[2], row[3]))
+    return tuple(out)

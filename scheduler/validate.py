@@ -9,14 +9,19 @@ located to sheet/row/column the same way as reading problems.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from scheduler import rules
+from scheduler.compliance import minimum_binds, waivers
 from scheduler.domain import (
     Block,
     BlockKind,
     Clinic,
+    Lock,
     Patient,
     Problem,
     Room,
@@ -24,8 +29,11 @@ from scheduler.domain import (
     SessionType,
     Therapist,
     Track,
+    Window,
+    covered,
 )
-from scheduler.rules import can_lead
+from scheduler.explain import describe_commitments
+from scheduler.rules import can_lead, individual_slots, patient_can_attend, required_sessions
 from scheduler.schedule import session_window
 from scheduler.workbook import read_clinic_located
 from scheduler.workbook_errors import LocatedProblem
@@ -33,19 +41,25 @@ from scheduler.workbook_rows import sort_problems
 
 __all__ = [
     "CHECKS",
+    "Checked",
+    "check_path",
+    "errors_text",
     "format_problems",
     "planning_problems",
     "summary",
     "validate_path",
+    "warnings_text",
 ]
 
 
 def in_plan(clinic: Clinic, patient: Patient) -> bool:
-    """Some date of the planning horizon lies in the patient's treatment dates."""
+    """Some date of the planning horizon lies in the patient's treatment dates, and the
+    patient is not starting later (RULES.md P4)."""
     s = clinic.settings
     first = s.week_start
     last = s.week_dates(s.weeks - 1)[-1]
-    return patient.admission <= last and patient.discharge >= first
+    in_horizon = patient.admission <= last and patient.discharge >= first
+    return in_horizon and not rules.starts_later(clinic, patient)
 
 
 def in_week(clinic: Clinic, patient: Patient, week: int = 0) -> bool:
@@ -77,45 +91,57 @@ def _names(values: frozenset[str]) -> str:
 
 
 def patients_without_group_time(clinic: Clinic) -> list[Problem]:
-    """A patient whose commitments (with the travel buffer) leave fewer bookable group
-    blocks at their site than their curriculum's group sessions, or fewer days than the
-    track's minimum days a week."""
+    """A patient whose commitments (with the travel buffer), treatment dates and the
+    clinic's closures leave fewer bookable group blocks at their site than the group
+    sessions they owe in a week (W1, pro rata), or fewer days than the track's minimum
+    where it binds (W3: not in a week of admission, discharge or step-down)."""
     s = clinic.settings
     out = []
     for p in clinic.patients:
-        items = _group_items(clinic, p.track)
-        needed = sum(per_week for _, per_week in items)
-        if not needed or not in_plan(clinic, p):
-            continue
-        free_days: Counter[int] = Counter()
-        for b in clinic.blocks:
-            if b.kind is not BlockKind.GROUP or b.site != p.site:
-                continue
-            if any(
-                st.duration_min <= b.window.minutes
-                and p.free(session_window(b, st), s.travel_buffer_min)
-                for st, _ in items
-            ):
-                free_days[b.weekday] += 1
-        blocks = sum(min(n, s.max_group_blocks_per_day) for n in free_days.values())
-        days = len(free_days)
-        min_days = 0 if p.is_stepping_down(s.week_start) else s.min_days(p.track)
-        if blocks >= needed and days >= min_days:
-            continue
-        cause = "commitments and the travel buffer leave" if p.commitments else "there are"
-        out.append(
-            Problem(
-                "Patients",
-                p.id,
-                None,
-                f"{cause} only {blocks} bookable group block(s) on {days} day(s) a week at "
-                f"site {p.site!r}; the {p.track} curriculum needs {needed} group sessions "
-                f"on at least {min_days} days",
-                "check the patient's PatientCommitments rows, or offer group blocks at "
-                "times this patient is free",
-            )
-        )
+        for week in range(s.weeks):
+            found = _group_time_short(clinic, p, week)
+            if found is not None:
+                out.append(found)
+                break  # one problem per patient: the first week it shows
     return out
+
+
+def _group_time_short(clinic: Clinic, p: Patient, week: int) -> Problem | None:
+    s = clinic.settings
+    types = clinic.session_type_by_id
+    items = [
+        (types[i.session_type], required_sessions(clinic, p, i, week))
+        for i in clinic.curriculum_for(p.track)
+        if types[i.session_type].is_group
+    ]
+    needed = sum(n for _, n in items)
+    if not needed:
+        return None
+    free_days: Counter[int] = Counter()
+    for b in clinic.blocks:
+        if b.kind is BlockKind.GROUP and any(
+            patient_can_attend(clinic, p, b, st, week) for st, _ in items
+        ):
+            free_days[b.weekday] += 1
+    blocks = sum(min(n, s.max_group_blocks_per_day) for n in free_days.values())
+    days = len(free_days)
+    min_days = s.min_days(p.track) if minimum_binds(clinic, p, week) else 0
+    if blocks >= needed and days >= min_days:
+        return None
+    cause = "commitments and the travel buffer leave" if p.commitments else "there are"
+    if any(clinic.is_closed(b, week) for b in clinic.blocks if b.site == p.site):
+        cause = "commitments, the travel buffer and closures leave"
+    monday = f"{_monday(clinic, week):%d %b}"
+    return Problem(
+        "Patients",
+        p.id,
+        None,
+        f"{cause} only {blocks} bookable group block(s) on {days} day(s) in the week of "
+        f"{monday} at site {p.site!r}; the {p.track} curriculum needs {needed} group "
+        f"sessions that week on at least {max(min_days, 1)} day(s)",
+        "check the patient's PatientCommitments rows, or offer group blocks at "
+        "times this patient is free",
+    )
 
 
 def curriculum_without_leader(clinic: Clinic) -> list[Problem]:
@@ -363,31 +389,356 @@ def curriculum_above_max_hours(clinic: Clinic) -> list[Problem]:
     return out
 
 
+def _day(clinic: Clinic, b: Block, week: int) -> str:
+    return f"{clinic.block_date(b, week):%a %d %b}"
+
+
+def _lock_patient(clinic: Clinic, lk: Lock, b: Block, st: SessionType) -> list[tuple[str, str]]:
+    """Why the lock's patient cannot attend (P2, T2, T4, T6, S1, S3, W4, W5), as
+    (column, message) pairs."""
+    if lk.patient is None:
+        return []
+    p = clinic.patient_by_id[lk.patient]
+    win = session_window(b, st)
+    day = _day(clinic, b, lk.week)
+    out = []
+    if p.site != b.site:
+        out.append(("patient_id", f"{p.id!r} attends site {p.site!r}, not {b.site!r}"))
+    if not p.in_treatment(clinic.block_date(b, lk.week)):
+        out.append(
+            (
+                "patient_id",
+                f"{p.id!r} is not in treatment on {day} (admission {p.admission}, discharge "
+                f"{p.discharge})",
+            )
+        )
+    if not p.free(win, clinic.settings.travel_buffer_min):
+        out.append(
+            (
+                "patient_id",
+                f"{p.id!r}'s commitments ({describe_commitments(p.commitments)}) clash with "
+                f"{st.id!r} at {win} with the {clinic.settings.travel_buffer_min}-minute "
+                "travel buffer",
+            )
+        )
+    if p.track not in st.tracks:
+        out.append(("session_type_id", f"{st.id!r} is not open to the {p.track} track"))
+    if st.phases and p.phase not in st.phases:
+        out.append(("session_type_id", f"{st.id!r} is not open to the {p.phase} phase"))
+    single = st.kind in (SessionKind.INDIVIDUAL, SessionKind.ASSESSMENT)
+    if single and not any(i.session_type == st.id for i in clinic.curriculum_for(p.track)):
+        # W1: no more than per_week of a non-group type, and it is not in the curriculum.
+        out.append(("session_type_id", f"{st.id!r} is not in the {p.track} curriculum"))
+    if st.kind is SessionKind.INDIVIDUAL and lk.therapist not in (None, p.primary_therapist):
+        out.append(
+            (
+                "therapist_id",
+                f"individual sessions are led by the primary therapist {p.primary_therapist!r}",
+            )
+        )
+    if st.kind is SessionKind.FAMILY and not p.family_due(_monday(clinic, lk.week)):
+        out.append(("session_type_id", f"{p.id!r} has no family session due that week"))
+    elif st.kind is SessionKind.FAMILY and not covered(p.family_availability, win):
+        out.append(("block_id", f"{p.id!r}'s family is not available at {win}"))
+    return out
+
+
+def _lock_therapist(clinic: Clinic, lk: Lock, b: Block, st: SessionType) -> list[str]:
+    """Why the lock's therapist cannot lead (G3, T4, T5, T6)."""
+    if lk.therapist is None:
+        return []
+    t = clinic.therapist_by_id[lk.therapist]
+    win = session_window(b, st)
+    out = []
+    if not _leads(t, st):
+        out.append(f"{t.id!r} lacks the credentials for {st.id!r} ({_names(st.credentials)})")
+    if b.site not in t.sites:
+        out.append(f"{t.id!r} does not work at site {b.site!r}")
+    if not t.available(win):
+        out.append(f"{t.id!r} does not work {win}")
+    if clinic.is_closed(b, lk.week, therapist=t.id) and not clinic.is_closed(b, lk.week):
+        out.append(f"{t.id!r} is off on {_day(clinic, b, lk.week)}")
+    return out
+
+
+def _lock_room(clinic: Clinic, lk: Lock, b: Block, st: SessionType) -> list[str]:
+    """Why the lock's room cannot host it (G2, T4, T5, T6)."""
+    if lk.room is None:
+        return []
+    r = clinic.room_by_id[lk.room]
+    out = []
+    if not r.serves(b.site):
+        out.append(f"room {r.id!r} is not at site {b.site!r}")
+    missing = st.room_features - r.features
+    if missing:
+        out.append(f"room {r.id!r} lacks {_names(frozenset(missing))} for {st.id!r}")
+    if not r.virtual and r.capacity < st.min_size:
+        out.append(f"room {r.id!r} seats {r.capacity}, fewer than {st.id!r}'s min_size")
+    if r.virtual and lk.patient and not clinic.patient_by_id[lk.patient].telehealth_ok:
+        out.append(f"room {r.id!r} is virtual and {lk.patient!r} is not telehealth_ok")
+    if not r.available(session_window(b, st)):
+        out.append(f"room {r.id!r} is not open {session_window(b, st)}")
+    if clinic.is_closed(b, lk.week, room=r.id) and not clinic.is_closed(b, lk.week):
+        out.append(f"room {r.id!r} is closed on {_day(clinic, b, lk.week)}")
+    return out
+
+
 def lock_conflicts(clinic: Clinic) -> list[Problem]:
-    """A lock that cannot hold: the patient at another site, the therapist not credentialed
-    or not at the site, the room elsewhere."""
+    """A lock that the data alone shows cannot hold (L1): the clinic closed, the block too
+    short, the patient unable to attend, the therapist unable to lead, the room unable to
+    host. Solve reports such a lock as unmet and schedules everyone else."""
     out = []
     for lk in clinic.locks:
         b = clinic.block_by_id[lk.block]
         st = clinic.session_type_by_id[lk.session_type]
+        found: list[tuple[str, str]] = []
+        if clinic.is_closed(b, lk.week):
+            found.append(("block_id", f"{b.id!r} is closed on {_day(clinic, b, lk.week)}"))
+        if st.duration_min > b.window.minutes:
+            found.append(("block_id", f"{st.id!r} lasts longer than {b.id!r}"))
+        found += _lock_patient(clinic, lk, b, st)
+        found += [("therapist_id", m) for m in _lock_therapist(clinic, lk, b, st)]
+        found += [("room_id", m) for m in _lock_room(clinic, lk, b, st)]
+        out += [
+            Problem("Locks", lk.id, column, f"this lock cannot hold: {message}", "fix the lock")
+            for column, message in found
+        ]
+    return out + _clashing_locks(clinic)
 
-        def bad(column: str, message: str, fix: str, lock_id: str = lk.id) -> None:
-            out.append(Problem("Locks", lock_id, column, message, fix))
 
-        if lk.patient is not None:
-            p = clinic.patient_by_id[lk.patient]
-            if p.site != b.site:
-                bad(
-                    "patient_id",
-                    f"{p.id!r} attends site {p.site!r}, not {b.site!r}",
-                    "fix the lock",
+def _leader(clinic: Clinic, lk: Lock) -> str | None:
+    """The therapist a lock pins: its own, or for an individual session the patient's
+    primary therapist (W4)."""
+    kind = clinic.session_type_by_id[lk.session_type].kind
+    if lk.therapist is None and lk.patient is not None and kind is SessionKind.INDIVIDUAL:
+        return clinic.patient_by_id[lk.patient].primary_therapist
+    return lk.therapist
+
+
+def _may_share(clinic: Clinic, x: Lock, y: Lock) -> bool:
+    """Whether two locks may pin one session: same block and type, and for a one-patient
+    type (W6) not two different patients."""
+    if (x.block, x.session_type) != (y.block, y.session_type):
+        return False
+    one = clinic.session_type_by_id[x.session_type].max_size == 1
+    return not (one and x.patient and y.patient and x.patient != y.patient)
+
+
+def _clashing_locks(clinic: Clinic) -> list[Problem]:
+    """Two locks that pin one patient, therapist or room to different sessions at clashing
+    times (T1): at most one of them can hold. Reported on the later row."""
+    out = []
+    locks = clinic.locks
+    for j, later in enumerate(locks):
+        for earlier in locks[:j]:
+            if earlier.week != later.week:
+                continue
+            if _may_share(clinic, earlier, later):
+                continue  # possibly the same session, pinned twice: both can hold
+            a = session_window(
+                clinic.block_by_id[earlier.block], clinic.session_type_by_id[earlier.session_type]
+            )
+            b = session_window(
+                clinic.block_by_id[later.block], clinic.session_type_by_id[later.session_type]
+            )
+            if not a.overlaps(b):
+                continue
+            for column, x, y in (
+                ("patient_id", earlier.patient, later.patient),
+                ("therapist_id", _leader(clinic, earlier), _leader(clinic, later)),
+                ("room_id", earlier.room, later.room),
+            ):
+                if x is not None and x == y:
+                    out.append(
+                        Problem(
+                            "Locks",
+                            later.id,
+                            column,
+                            f"this lock cannot hold with lock {earlier.id!r}: both pin {x!r} "
+                            f"to different sessions at clashing times ({a}, {b})",
+                            "remove or move one of the two locks",
+                        )
+                    )
+    return out
+
+
+def hours_target_above_band(clinic: Clinic) -> list[Problem]:
+    """W2: a target above the track's maximum leaves the patient no legal week."""
+    out = []
+    for p in clinic.patients:
+        band = clinic.settings.band(p.track)
+        if in_plan(clinic, p) and p.hours_target and p.hours_target > band.max_hours + 1e-9:
+            out.append(
+                Problem(
+                    "Patients",
+                    p.id,
+                    "hours_target",
+                    f"hours_target {p.hours_target:g} is above the {p.track} track's maximum "
+                    f"of {band.max_hours:g} hours a week",
+                    f"lower hours_target, or raise {p.track}_max_hours on the Clinic sheet",
                 )
-        if lk.therapist is not None:
-            t = clinic.therapist_by_id[lk.therapist]
-            if not _leads(t, st) or b.site not in t.sites:
-                bad("therapist_id", f"{t.id!r} cannot lead {st.id!r} at {b.site!r}", "fix the lock")
-        if lk.room is not None and not clinic.room_by_id[lk.room].serves(b.site):
-            bad("room_id", f"room {lk.room!r} is not at site {b.site!r}", "fix the lock")
+            )
+    return out
+
+
+def sessions_waived(clinic: Clinic) -> list[Problem]:
+    """W4/W5: a patient placed without the individual or family session they are owed,
+    because no block can hold it (scheduler.compliance). Causes already reported by
+    another check (no family type or times, primary therapist elsewhere, no group time)
+    are left to it."""
+    grouped: dict[tuple[str, bool, str, str], list[int]] = {}
+    # Without time for groups a patient is not placed, so nothing of theirs is waived.
+    no_groups = {problem.key for problem in patients_without_group_time(clinic)}
+    for w in waivers(clinic):
+        p = clinic.patient_by_id[w.patient]
+        if p.id in no_groups:
+            continue
+        if w.kind is SessionKind.FAMILY:
+            if not p.family_availability or "no family session type" in w.cause:
+                continue  # family_without_time says so
+        elif p.site not in clinic.therapist_by_id[p.primary_therapist].sites:
+            continue  # primary_therapist_elsewhere says so
+        family = w.kind is SessionKind.FAMILY
+        grouped.setdefault((w.patient, family, w.session_type, w.cause), []).append(w.week)
+    out = []
+    for (pid, family, name, cause), weeks in grouped.items():
+        when = ", ".join(f"{_monday(clinic, w):%d %b}" for w in weeks)
+        out.append(
+            Problem(
+                "Patients",
+                pid,
+                "family_cadence" if family else "primary_therapist",
+                f"{name} will be waived in the week(s) of {when}: {cause}",
+                "add family times on the FamilyAvailability sheet or a therapist who may "
+                "lead it then"
+                if family
+                else "pick a primary therapist who works when the patient is free, or add "
+                "individual slots",
+            )
+        )
+    return out
+
+
+def _monday(clinic: Clinic, week: int) -> dt.date:
+    return clinic.settings.week_start + dt.timedelta(weeks=week)
+
+
+def _most_at_once(windows: list[Window]) -> int:
+    """The most of ``windows`` one person can attend: non-overlapping, earliest end first."""
+    count, end = 0, -1
+    for w in sorted(windows, key=lambda w: (w.weekday, w.end)):
+        start = int(w.weekday) * 24 * 60 + w.start
+        if start >= end:
+            count, end = count + 1, int(w.weekday) * 24 * 60 + w.end
+    return count
+
+
+def individual_staffing(clinic: Clinic) -> list[Problem]:
+    """W4 against G5/T1: a therapist's primary patients need more individual sessions in a
+    week than the therapist can hold — slots they work, one at a time, within their hours
+    a day and a week — so some of those patients cannot be placed."""
+    out = []
+    types = clinic.session_type_by_id
+    for week in range(clinic.settings.weeks):
+        for t in clinic.therapists:
+            demand: Counter[str] = Counter()
+            for p in clinic.patients:
+                if p.primary_therapist != t.id:
+                    continue
+                for item in clinic.curriculum_for(p.track):
+                    st = types[item.session_type]
+                    # A primary who cannot lead it is primary_cannot_lead_individual's.
+                    if not _leads(t, st) or st.kind is not SessionKind.INDIVIDUAL:
+                        continue
+                    if individual_slots(clinic, p, st, week):
+                        demand[st.id] += required_sessions(clinic, p, item, week)
+            for st_id, need in demand.items():
+                st = types[st_id]
+                able = _individual_capacity(clinic, t, st, week)
+                if need > able:
+                    out.append(
+                        Problem(
+                            "Therapists",
+                            t.id,
+                            "max_hours_week",
+                            f"{t.id!r} is primary therapist to patients needing {need} "
+                            f"{st.id!r} sessions in the week of {_monday(clinic, week):%d %b} "
+                            f"but can hold at most {able} (slots they work, one at a time, "
+                            f"within {t.max_hours_day:g} h a day and {t.max_hours_week:g} h "
+                            "a week), before leading any group",
+                            "add individual slots or hours for this therapist, or move "
+                            "patients to another primary therapist",
+                        )
+                    )
+    return out
+
+
+def _individual_capacity(clinic: Clinic, t: Therapist, st: SessionType, week: int) -> int:
+    per_day: dict[int, list[Window]] = {}
+    for b in clinic.blocks:
+        if b.kind is st.block_kind and can_lead(clinic, t.id, b, st, week):
+            per_day.setdefault(int(b.weekday), []).append(session_window(b, st))
+    daily = int(t.max_hours_day * 60 // st.duration_min)
+    total = sum(min(_most_at_once(ws), daily) for ws in per_day.values())
+    return min(total, int(t.max_hours_week * 60 // st.duration_min))
+
+
+def _hours_offered(t: Therapist) -> float:
+    """The most hours a therapist can work in a week: their availability each day, within
+    max_hours_day, and max_hours_week in all. Closures are left out, so this never
+    understates (the check that uses it warns only when the data prove a shortfall)."""
+    by_day: dict[int, list[Window]] = {}
+    for w in t.availability:
+        by_day.setdefault(int(w.weekday), []).append(w)
+    total = 0.0
+    for windows in by_day.values():
+        minutes, end = 0, -1
+        for w in sorted(windows, key=lambda w: w.start):
+            minutes += max(0, w.end - max(w.start, end))
+            end = max(end, w.end)
+        total += min(t.max_hours_day, minutes / 60)
+    return min(t.max_hours_week, total)
+
+
+def staff_hours(clinic: Clinic) -> list[Problem]:
+    """G5 for the whole clinic: the individual sessions owed plus the fewest groups that
+    can seat every patient's group sessions need more leader hours than all therapists
+    together may work in a week (within their availability)."""
+    out = []
+    types = clinic.session_type_by_id
+    for week in range(clinic.settings.weeks):
+        seats: Counter[tuple[str, Track]] = Counter()
+        most: Counter[tuple[str, Track]] = Counter()
+        single = 0.0
+        for p in clinic.patients:
+            for item in clinic.curriculum_for(p.track):
+                st = types[item.session_type]
+                n = required_sessions(clinic, p, item, week)
+                if st.is_group:
+                    seats[(st.id, p.track)] += n
+                    most[(st.id, p.track)] = max(most[(st.id, p.track)], n)
+                elif st.kind is SessionKind.INDIVIDUAL and individual_slots(clinic, p, st, week):
+                    single += n * st.hours
+        # A type's groups seat at most max_size each, and a patient who needs it n times a
+        # week needs n distinct groups of it.
+        groups = sum(
+            max(-(-n // types[s].max_size), most[(s, tr)]) * types[s].hours
+            for (s, tr), n in seats.items()
+        )
+        offered = sum(_hours_offered(t) for t in clinic.therapists)
+        if groups + single > offered + 1e-9:
+            out.append(
+                Problem(
+                    "Therapists",
+                    None,
+                    "max_hours_week",
+                    f"the week of {_monday(clinic, week):%d %b} needs at least "
+                    f"{groups + single:g} therapist hours ({groups:g} h of groups at full "
+                    f"size, {single:g} h of individual sessions) but the therapists may work "
+                    f"{offered:g} h in all",
+                    "add therapists or hours, or admit fewer patients",
+                )
+            )
     return out
 
 
@@ -403,6 +754,10 @@ CHECKS: tuple[Callable[[Clinic], list[Problem]], ...] = (
     family_without_time,
     track_without_curriculum,
     curriculum_above_max_hours,
+    hours_target_above_band,
+    sessions_waived,
+    individual_staffing,
+    staff_hours,
     lock_conflicts,
 )
 
@@ -423,6 +778,43 @@ def validate_path(path: Path) -> tuple[Clinic | None, list[LocatedProblem]]:
         return None, problems
     located = [locator.locate(p) for p in planning_problems(clinic)]
     return clinic, sort_problems(located)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The one notion of errors and warnings that every command shares.
+
+    An *error* means the input cannot be read as a clinic (a bad cell, a broken reference):
+    every command stops, exit status 2. A *warning* is a planning problem in a clinic that
+    reads cleanly (a patient whose job leaves too few blocks, a lock that cannot hold, a
+    session that will be waived): every command reports it and goes on; ``solve`` lists the
+    patients it affects as unplaced, with the reason, and shows each waiver.
+    """
+
+    clinic: Clinic | None
+    errors: list[LocatedProblem]
+    warnings: list[LocatedProblem]
+
+
+def check_path(path: Path) -> Checked:
+    clinic, problems = validate_path(path)
+    if clinic is None:
+        return Checked(None, problems, [])
+    return Checked(clinic, [], problems)
+
+
+def errors_text(path: Path, errors: list[LocatedProblem], *, writes: bool) -> str:
+    """The message for input that cannot be read; only a command that writes says that
+    nothing was written (``validate`` never writes anything)."""
+    tail = "; nothing was written" if writes else ""
+    return f"{path}: {len(errors)} error(s) in the input{tail}.\n" + format_problems(errors)
+
+
+def warnings_text(warnings: list[LocatedProblem]) -> str:
+    return (
+        f"warning: {len(warnings)} planning problem(s); solve goes ahead and lists the "
+        "patients they affect as unplaced, with the reason:\n" + format_problems(warnings)
+    )
 
 
 def format_problems(problems: list[LocatedProblem]) -> str:

@@ -63,7 +63,7 @@ def _build_site(v: _Values) -> Site:
 
 
 def _build_block(v: _Values) -> Block:
-    return Block(v["block_id"], v["site_id"], v["kind"], Window(v["weekday"], v["start"], v["end"]))
+    return Block(v["block_id"], v["site_id"], v["kind"], _build_window(v))
 
 
 def _build_session_type(v: _Values) -> SessionType:
@@ -81,8 +81,10 @@ def _build_session_type(v: _Values) -> SessionType:
         counts_toward_hours=v["counts_toward_hours"],
         tracks=v["tracks"],
         single_sex=v["single_sex"],
+        sexes=v["sexes"],
         phases=v["phases"],
         cofacilitator_above=v["cofacilitator_above"],
+        target_min=v["target_min"],
     )
 
 
@@ -135,7 +137,9 @@ def _build_patient(v: _Values) -> Patient:
 
 
 def _build_window(v: _Values) -> Window:
-    return Window(v["weekday"], v["start"], v["end"])
+    # An end at or before the start is the next morning: a 22:00–07:00 night shift is one
+    # row (docs/RULES.md T2).
+    return Window.clock(v["weekday"], v["start"], v["end"])
 
 
 def _build_commitment(v: _Values) -> Commitment:
@@ -304,7 +308,8 @@ class _Reader:
     ) -> None:
         column = err.field if err.field in table.names else None
         text = cell_text(cells.get(column), table.column(column).cell) if column else ""
-        self.problem(table.sheet, row, column, f"{_quote(text)}{err.message}", "correct this cell")
+        fix = err.fix or "correct this cell"
+        self.problem(table.sheet, row, column, f"{_quote(text)}{err.message}", fix)
 
     def records(self, table: Table) -> list[tuple[int, Any, _Values]]:
         """Each row's record, its row number and parsed values; bad rows are reported."""
@@ -472,6 +477,7 @@ class _Reader:
                 min_days_adolescent=v["min_days_adolescent"],
                 max_group_blocks_per_day=v["max_group_blocks_per_day"],
                 caseload_ratio_max=v["caseload_ratio_max"],
+                rest_after_night_min=v["rest_after_night_min"],
             )
         except RecordError as err:
             fail(err.field, err.message)

@@ -62,6 +62,7 @@ def _settings_rows(s: ClinicSettings) -> list[dict[str, str]]:
         "min_days_adolescent": str(s.min_days_adolescent),
         "max_group_blocks_per_day": str(s.max_group_blocks_per_day),
         "caseload_ratio_max": str(s.caseload_ratio_max),
+        "rest_after_night_min": str(s.rest_after_night_min),
         "template_version": TEMPLATE_VERSION,
     }
     return [{"setting": c.name, "value": values[c.name]} for c in CLINIC_SETTINGS]
@@ -101,8 +102,10 @@ def clinic_rows(clinic: Clinic) -> dict[str, list[dict[str, str]]]:
                 "counts_toward_hours": fmt_bool(st.counts_toward_hours),
                 "tracks": fmt_set(st.tracks),
                 "single_sex": fmt_bool(st.single_sex),
+                "sexes": fmt_set(st.sexes),
                 "phases": fmt_set(st.phases),
                 "cofacilitator_above": fmt_number(st.cofacilitator_above),
+                "target_min": fmt_number(st.target_min),
             }
         )
     out["Curriculum"] = [

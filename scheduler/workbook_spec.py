@@ -101,10 +101,11 @@ def _start(example: str = "09:00") -> Column:
     return Column("start", parse_time, example=example, help="HH:MM, 24-hour", cell="time")
 
 
-def _end(example: str = "12:00") -> Column:
-    return Column(
-        "end", parse_time, example=example, help="HH:MM, 24-hour; 24:00 allowed", cell="time"
-    )
+def _end(example: str = "12:00", overnight: bool = True) -> Column:
+    help = "HH:MM, 24-hour; 24:00 allowed"
+    if overnight:
+        help += "; an end before the start is the next day (22:00 to 07:00 overnight)"
+    return Column("end", parse_time, example=example, help=help, cell="time")
 
 
 def _flag(name: str, default: bool, help: str) -> Column:
@@ -154,6 +155,14 @@ CLINIC_SETTINGS: tuple[Column, ...] = (
         help="patients per therapist on average",
     ),
     Column(
+        "rest_after_night_min",
+        parse_int,
+        required=False,
+        default=360,
+        example="360",
+        help="minutes of sleep after a commitment that runs overnight before any session (0: off)",
+    ),
+    Column(
         "template_version",
         parse_text,
         example=TEMPLATE_VERSION,
@@ -188,7 +197,7 @@ BLOCKS = Table(
         Column("kind", enum_parser(BlockKind), choices=_choices(BlockKind), example="group"),
         _day(),
         _start("18:00"),
-        _end("21:00"),
+        _end("21:00", overnight=False),
     ),
     id_column="block_id",
 )
@@ -240,7 +249,17 @@ SESSION_TYPES = Table(
             example="adult;adolescent",
             help="tracks it is open to (blank: all)",
         ),
-        _flag("single_sex", False, "holds patients of one sex only"),
+        _flag("single_sex", False, "holds patients of one sex only, whichever it is"),
+        Column(
+            "sexes",
+            enum_set_parser(Sex),
+            required=False,
+            default=frozenset(),
+            choices=_choices(Sex),
+            multi=True,
+            example="",
+            help="the only sexes it admits, e.g. female for a women's group (blank: any)",
+        ),
         Column(
             "phases",
             enum_set_parser(Phase),
@@ -257,6 +276,16 @@ SESSION_TYPES = Table(
             required=False,
             example="8",
             help="a second therapist when the group is larger than this (blank: never)",
+        ),
+        Column(
+            "target_min",
+            parse_int,
+            required=False,
+            example="4",
+            help=(
+                "the size a group should reach, min_size to max_size: smaller groups are"
+                " allowed but avoided (blank: 4 for group kinds seating 4, else min_size)"
+            ),
         ),
     ),
     id_column="session_type_id",
@@ -409,7 +438,7 @@ FAMILY_AVAILABILITY = Table(
 CLOSURES = Table(
     "Closures",
     "Dated closures and time off. Blank scope columns widen the closure: a row with only a "
-    "date closes every site that day.",
+    "date closes every site that day. A row naming a room and a therapist closes both.",
     (
         Column("date", parse_date, example="2026-12-25", help="YYYY-MM-DD", cell="date"),
         _id("site_id", "", "blank: every site", required=False),

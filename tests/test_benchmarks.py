@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import importlib.util
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from factory import WEEK, patient, tiny_clinic, with_patients
 
 from benchmarks import ladder
 from benchmarks.greedy import greedy_schedule
-from benchmarks.run import Row, evaluate_targets, main
+from benchmarks.run import Row, by_priority, evaluate_targets, group_sizes, main
 from benchmarks.textbook import TooLarge, count_variables, textbook_schedule
 from scheduler.domain import Clinic, Patient
 from scheduler.schedule import Schedule
@@ -112,6 +113,22 @@ def test_textbook_places_at_least_as_many_as_greedy(n: int) -> None:
         assert _check(clinic, result.schedule) == []
 
 
+@needs_checker
+def test_baselines_keep_a_womens_group_for_women() -> None:
+    from factory import group_type, individual_type
+
+    from scheduler.domain import Sex
+
+    womens = group_type("GT", sexes=frozenset({Sex.FEMALE}))
+    clinic = tiny_clinic(2, session_types=(womens, individual_type()))
+    clinic = with_patients(clinic, *clinic.patients, patient("P3", sex=Sex.MALE))
+    greedy = greedy_schedule(clinic)
+    assert _check(clinic, greedy) == [] and "P3" not in greedy.placed_patients
+    result = textbook_schedule(clinic, time_limit_s=10, seed=0, workers=1)
+    assert result.schedule is not None and _check(clinic, result.schedule) == []
+    assert "P3" not in result.schedule.placed_patients
+
+
 def test_textbook_refuses_to_build_beyond_its_budget() -> None:
     with pytest.raises(TooLarge) as err:
         textbook_schedule(tiny_clinic(5), time_limit_s=1, max_variables=10)
@@ -121,10 +138,17 @@ def test_textbook_refuses_to_build_beyond_its_budget() -> None:
 # ------------------------------------------------------------------------ ladder and runner
 
 
-def test_ladder_has_every_size_in_both_variants() -> None:
+def test_ladder_has_every_size_in_both_variants_and_the_continuing_overflow_rung() -> None:
     names = [i.name for i in ladder.LADDER]
-    assert names == [f"{s}-{v}" for s in ladder.SIZES for v in ladder.VARIANTS]
+    sizes = [s for s in ladder.SIZES if s != "C"]
+    assert [n for n in names if n != "C-over"] == [
+        f"{s}-{v}" for s in sizes for v in ("tight", "loose")
+    ]
     assert ladder.by_name("M-loose").patients == 120
+    over = ladder.by_name("C-over")
+    assert over.tight and over.patients == 150 and ladder.TARGET_SIZE[over.size] == "M"
+    assert [i.name for i in ladder.select(["C"])] == ["C-over"]
+    assert [i.name for i in ladder.select(["S"])] == ["S-tight", "S-loose"]
     assert ladder.by_name("XL-tight").sites == 8
     with pytest.raises(ValueError):
         ladder.select(["XXL"])
@@ -155,6 +179,60 @@ def test_targets_report_met_and_not_met_with_figures() -> None:
     assert "18.0×" in tight[1].figure  # textbook 9 s vs ours 0.5 s to 90 placed
 
 
+def test_issue10_targets_report_placement_probe_memory_and_gaps() -> None:
+    def ours(instance: str, **kw: object) -> Row:
+        size, variant = instance.split("-")
+        base: dict[str, object] = dict(
+            status="FEASIBLE",
+            in_plan=30,
+            placed=28,
+            placed_bound=28,
+            checker="ok",
+            total_s=1.5,
+            gap=0.0,
+            insertable=0,
+            inversions=0,
+            peak_mb=300.0,
+        )
+        base.update(kw)
+        return Row(instance, size, variant, "cp-sat", **base)  # type: ignore[arg-type]
+
+    rows = [
+        ours("S-tight", status="OPTIMAL"),
+        ours("C-over", total_s=9.0, insertable=2, probe_note="91 unplaced tried"),
+        ours("M-loose", total_s=10.0, gap=0.07, by_priority="continuing 60/60≤60"),
+    ]
+    issue = [t for t in evaluate_targets(rows) if t.name.startswith("Issue 10")]
+    placement = next(t for t in issue if "placement proven" in t.name)
+    assert placement.met is True and "C-over: 28/28 placed/proven" in placement.figure
+    probe = next(t for t in issue if "insertable" in t.name)
+    assert probe.met is False and "C-over: 2 insertable, 0 inverted" in probe.figure
+    memory = next(t for t in issue if "memory" in t.name)
+    assert memory.met is None  # no XL run
+    quality = {t.name.split()[3].rstrip(":"): t for t in issue if "quality" in t.name}
+    assert quality["S"].met is True
+    assert quality["M"].met is False and "gap 7.00%" in quality["M"].figure
+    assert quality["L"].met is None
+    # A class short of its proven maximum fails placement even when the totals agree.
+    short = ours("S-tight", status="OPTIMAL", by_priority="continuing 27/28≤28")
+    short.classes_proven = False
+    assert next(t for t in evaluate_targets([short]) if "placement proven" in t.name).met is False
+
+
+def test_group_sizes_and_priority_classes_are_reported() -> None:
+    from scheduler.schedule import ClassPlacement
+
+    clinic = tiny_clinic(3)
+    schedule = greedy_schedule(clinic)
+    sizes = group_sizes(clinic, schedule)
+    assert sizes == "3:3"  # one group of three on each of the three evenings
+    assert by_priority(schedule) == ("", None)
+    classes = (ClassPlacement("continuing", 4, 3, 3), ClassPlacement("new 2026-12-08", 2, 0, None))
+    stats = replace(schedule.stats, by_priority=classes)
+    text, proven = by_priority(replace(schedule, stats=stats))
+    assert text == "continuing 3/4≤3; new 2026-12-08 0/2≤?" and proven is False
+
+
 @pytest.mark.skipif(not _solver_ready(), reason="scheduler.model.solve or generator not built")
 def test_smoke_run_end_to_end(tmp_path: Path) -> None:
     assert main(["--smoke", "--out", str(tmp_path), "--no-publish"]) == 0
@@ -173,3 +251,9 @@ def test_smoke_run_end_to_end(tmp_path: Path) -> None:
         assert ours["checker"] == "ok"
         assert int(ours["placed"]) > 0
     assert float(by["cp-sat"]["peak_mb"]) > 0
+    # Issue 10's report: the probe ran on our schedule, group sizes for every schedule.
+    assert "## Priority, probe and group sizes (cp-sat)" in md
+    if ours["checker"] == "ok":
+        assert ours["insertable"] != "" and ours["inversions"] != ""
+        assert ours["group_sizes"]
+    assert by["greedy"]["group_sizes"] and by["greedy"]["insertable"] == ""

@@ -7,11 +7,21 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from factory import room, tiny_clinic
 from test_exports_samples import FORMULA, NOW, sample, sample_clinic, sample_schedule
 
 from scheduler.exports import publish
-from scheduler.exports.excel import SHEETS, clean_text
+from scheduler.exports.excel import (
+    LINE_PT,
+    PAGE_WIDTH_UNITS,
+    SHEETS,
+    clean_text,
+    fit_widths,
+    text_units,
+    wrapped_lines,
+)
 from scheduler.exports.options import PublishOptions
+from scheduler.schedule import Session, UnmetLock, Unplaced
 
 TREATMENT_WORDS = ("iop", "addiction", "detox", "substance", "recovery", "rehab", "therapy")
 
@@ -38,16 +48,23 @@ def test_sheets_and_row_counts_follow_the_schedule(book) -> None:
     assert rows(wb["Unplaced"])[1][1] == "P5" and "work" in rows(wb["Unplaced"])[1][4]
     # Every placed patient is in treatment both weeks of the horizon.
     assert wb["Compliance"].max_row == 1 + len(schedule.placed_patients) * schedule.weeks
-    time_rows = len({(b.window.start, b.window.end) for b in clinic.blocks})
-    assert wb["By room"].max_row == 1 + len(clinic.rooms) * schedule.weeks * time_rows
-    assert wb["By therapist"].max_row == 1 + len(clinic.therapists) * schedule.weeks * time_rows
+    # A band per room/therapist and week that has sessions: a heading and the blocks used.
+    for title, by_room in (("By room", True), ("By therapist", False)):
+        bands: dict[tuple[str, int], set[tuple[int, int]]] = {}
+        for s in schedule.sessions:
+            window = clinic.block_by_id[s.block].window
+            for owner in [s.room] if by_room else s.therapists:
+                bands.setdefault((owner, s.week), set()).add((window.start, window.end))
+        owners = clinic.rooms if by_room else clinic.therapists
+        idle_weeks = sum(len({o for o, w in bands if w == week}) < len(owners) for week in (0, 1))
+        want = 1 + sum(1 + len(t) for t in bands.values()) + idle_weeks  # idle ones listed
+        assert wb[title].max_row == want, title
     assert wb["Therapist load"].max_row == 1 + len(clinic.therapists) * schedule.weeks
     walk_ins = PublishOptions().walk_in_rows
     sign_in = sum(
         5 + len(s.patients) + (walk_ins if s.session_type == "GT" else 0) for s in schedule.sessions
     )
-    assert wb["Sign-in"].max_row == sign_in
-    assert len(wb["Sign-in"].row_breaks.brk) == len(schedule.sessions)
+    assert wb["Sign-in"].max_row == sign_in - 1  # the gap after the last sheet is empty
     feeds = rows(wb["Calendar feeds"])[1:]
     assert len(feeds) == 1 + len(clinic.therapists) + len(clinic.rooms) + 1
 
@@ -91,6 +108,82 @@ def test_every_sheet_is_print_ready(book) -> None:
             assert ws.print_title_rows == "$1:$1", ws.title
     widths = wb["Unplaced"].column_dimensions
     assert widths["E"].width > widths["C"].width  # computed from the contents
+    for ws in wb.worksheets:
+        total = sum(d.width for d in ws.column_dimensions.values())
+        assert total <= PAGE_WIDTH_UNITS, ws.title  # prints at 9 pt or more
+        assert ws.page_margins.left == 0.5 and int(ws.page_setup.paperSize) == 1  # letter
+        assert ws.oddFooter.left.size >= 11, ws.title  # LibreOffice shrinks it with the page
+
+
+def test_sign_in_sheets_never_split_and_share_pages(book) -> None:
+    _, schedule, wb = book
+    ws = wb["Sign-in"]
+    titles = [r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 1).value).startswith("Sign-in")]
+    assert len(titles) == len(schedule.sessions)
+    breaks = [b.id for b in ws.row_breaks.brk]
+    assert 0 < len(breaks) < len(schedule.sessions)  # short sheets share a page
+    for b in breaks:
+        assert b + 1 in titles  # a page starts with a sheet's title
+    signing = [r for r in range(1, ws.max_row + 1) if isinstance(ws.cell(r, 1).value, int)]
+    assert signing
+    for r in signing:
+        assert ws.row_dimensions[r].height * 25.4 / 72 >= 8  # mm to sign in
+        assert ws.cell(r, 3).border.bottom.style == "thin"
+    assert ws.column_dimensions["C"].width >= 40  # "Signature", not "#", is the widest
+    # Headings span the sheet's width (and wrap there) instead of widening column A.
+    merged = {str(m) for m in ws.merged_cells.ranges}
+    assert all(f"A{t}:E{t}" in merged and f"A{t + 2}:E{t + 2}" in merged for t in titles)
+    assert ws.column_dimensions["A"].width <= 6
+
+
+def test_sign_in_sheets_can_be_left_out_per_session_type(tmp_path: Path) -> None:
+    clinic, schedule = sample()
+    skip = PublishOptions(sign_in_skip_types=frozenset({"IND"}))
+    publish(clinic, schedule, tmp_path, now=NOW, options=skip)
+    ws = openpyxl.load_workbook(tmp_path / "schedule.xlsx")["Sign-in"]
+    titles = [str(r[0]) for r in rows(ws) if str(r[0]).startswith("Sign-in")]
+    groups = [s.code for s in schedule.sessions if s.session_type == "GT"]
+    assert titles == [f"Sign-in sheet — {code}" for code in groups]
+
+
+def test_long_reasons_wrap_within_the_page(tmp_path: Path) -> None:
+    clinic, schedule = sample()
+    slots = ", ".join(f"S3-WED-{h}00" for h in range(10, 22))
+    reason = f"Individual counseling with their primary therapist fits only {slots}"
+    schedule = replace(schedule, unplaced=(Unplaced("P5", reason),))
+    publish(clinic, schedule, tmp_path, now=NOW)
+    ws = openpyxl.load_workbook(tmp_path / "schedule.xlsx")["Unplaced"]
+    assert sum(d.width for d in ws.column_dimensions.values()) <= PAGE_WIDTH_UNITS
+    assert ws.cell(2, 5).alignment.wrap_text
+    width = ws.column_dimensions["E"].width
+    assert ws.row_dimensions[2].height >= LINE_PT * wrapped_lines(reason, width) > LINE_PT
+
+
+def test_an_empty_unplaced_sheet_says_so(tmp_path: Path) -> None:
+    clinic, schedule = sample()
+    publish(clinic, replace(schedule, unplaced=()), tmp_path, now=NOW)
+    ws = openpyxl.load_workbook(tmp_path / "schedule.xlsx")["Unplaced"]
+    assert rows(ws)[1][0] == "No one unplaced"
+
+
+def test_unmet_locks_are_listed_on_the_unplaced_sheet(tmp_path: Path) -> None:
+    clinic, schedule = sample()
+    unmet = UnmetLock("LK9", "It cannot hold: 'P5' is not in treatment that day.")
+    publish(clinic, replace(schedule, unmet_locks=(unmet,)), tmp_path, now=NOW)
+    ws = openpyxl.load_workbook(tmp_path / "schedule.xlsx")["Unplaced"]
+    assert rows(ws)[-1][0] == f"Lock LK9 not kept: {unmet.reason}"
+
+
+def test_columns_narrow_to_fit_without_breaking_words() -> None:
+    natural = {1: 12.0, 2: 80.0, 3: 40.0}
+    got = fit_widths(natural, {1: 12.0, 2: 10.0, 3: 30.0}, 100)
+    assert sum(got.values()) == 100 and got[1] == 12 and got[3] >= 30
+    assert fit_widths(natural, {1: 12, 2: 80, 3: 40}, 100) == natural  # nothing may shrink
+    assert wrapped_lines("short", 20) == 1
+    assert wrapped_lines("one two three four five six", 10) >= 3
+    assert wrapped_lines("a\nb", 20) == 2
+    assert wrapped_lines("x" * 50, 12) >= 5  # a word wider than the column is broken
+    assert text_units("MMMM") > text_units("iiii")
 
 
 def test_sign_in_sheets_hold_no_treatment_words(tmp_path: Path) -> None:
@@ -140,3 +233,22 @@ def test_run_info_and_load(book) -> None:
     t1 = load[("T1", schedule.week_start)]
     assert t1[4] == 5 and t1[5] == 11  # 3 groups × 3 h + 2 individual × 1 h
     assert t1[9] == 4  # P1–P4 have T1 as primary therapist
+
+
+def test_grid_bands_share_pages_and_never_split(tmp_path: Path) -> None:
+    rooms = tuple(room(f"R{i}", name=f"Group room {i}") for i in range(40))
+    clinic = tiny_clinic(12, rooms=rooms)
+    days = ("MON", "WED", "FRI")
+    sessions = [
+        Session(f"s{i}-{d}", f"GT-{d}-{i}", 0, f"{d}-EVE", "GT", f"R{i}", ("T1",), ("P1", "P2"))
+        for i in range(len(rooms))
+        for d in days
+    ]
+    schedule = sample_schedule(clinic, sessions=sessions)
+    publish(clinic, replace(schedule, unplaced=()), tmp_path, now=NOW)
+    ws = openpyxl.load_workbook(tmp_path / "schedule.xlsx")["By room"]
+    headings = [r for r in range(2, ws.max_row + 1) if "week of" in str(ws.cell(r, 1).value)]
+    assert len(headings) == len(rooms)  # one band per room, none for an empty room
+    breaks = [b.id for b in ws.row_breaks.brk]
+    assert 0 < len(breaks) < len(rooms) / 4  # several bands to a page
+    assert all(b + 1 in headings for b in breaks)  # a band is never split

@@ -38,10 +38,13 @@ from scheduler.domain import (
     FamilyCadence,
     Lock,
     Phase,
+    Room,
     Sex,
     Site,
+    Therapist,
     Track,
     Weekday,
+    Window,
 )
 from scheduler.model import ModelInvalidError, ProgressEvent, SolveOptions, Weights, solve
 from scheduler.schedule import Schedule
@@ -219,6 +222,48 @@ def test_t2_travel_buffer_moves_patient_to_a_later_block() -> None:
     assert monday == {"MON-LATE"}
 
 
+@pytest.mark.parametrize(
+    ("day", "start", "shift"),
+    [
+        # Issue 14: groups end 23:45; P3's shift starts 00:00 on Thursday.
+        (Weekday.WED, "20:45", Window(Weekday.THU, 0, 8 * 60)),
+        # The week wraps: P3 works Sunday 22:00 to Monday 08:45, one overnight row.
+        (Weekday.MON, "09:00", Window.clock(Weekday.SUN, 22 * 60, 8 * 60 + 45)),
+    ],
+)
+def test_t2_travel_buffer_across_midnight(day: Weekday, start: str, shift: Window) -> None:
+    """Only three group blocks; the 30-minute buffer costs P3 one of them."""
+    days = (Weekday.MON, Weekday.WED, Weekday.FRI)
+    times = {
+        d: (start, f"{int(start[:2]) + 3:02d}{start[2:]}") if d is day else ("18:00", "21:00")
+        for d in days
+    }
+    blocks = tuple(block(f"{d.name}-GRP", d, *times[d]) for d in days)
+    night = Commitment(CommitmentKind.WORK, shift)
+    pats = (patient("P1"), patient("P2"), patient("P3", commitments=(night,)))
+    staff = (therapist("T1", end="24:00"),)
+    awake = replace(tiny_clinic().settings, rest_after_night_min=0)  # T2 alone, not T7
+    clinic = gt_clinic(blocks=blocks, patients=pats, therapists=staff, settings=awake)
+    s = binds("T2", clinic)
+    assert placed(s) == {"P1", "P2"}
+
+
+@pytest.mark.parametrize("rest", [360, 0])
+def test_t7_rest_after_night_work(rest: int) -> None:
+    """Groups at noon; P3 works Tuesday 22:00 to Wednesday 07:00, clear of the travel
+    buffer but not of six hours' sleep — unless the coordinator turned the rest off."""
+    days = (Weekday.MON, Weekday.WED, Weekday.FRI)
+    blocks = tuple(block(f"{d.name}-NOON", d, "12:00", "15:00") for d in days)
+    night = Commitment(CommitmentKind.WORK, Window.clock(Weekday.TUE, 22 * 60, 7 * 60))
+    pats = (patient("P1"), patient("P2"), patient("P3", commitments=(night,)))
+    settings = replace(tiny_clinic().settings, rest_after_night_min=rest)
+    clinic = gt_clinic(blocks=blocks, patients=pats, settings=settings)
+    if rest:
+        assert placed(binds("T7", clinic)) == {"P1", "P2"}
+    else:
+        assert placed(run(clinic)) == {"P1", "P2", "P3"}
+
+
 def test_t3_group_type_only_in_group_blocks() -> None:
     blocks = (
         *tiny_clinic().blocks,
@@ -243,6 +288,28 @@ def test_t4_therapist_day_off() -> None:
     clinic = gt_clinic(blocks=blocks, therapists=(therapist("T1"),), closures=off_monday)
     s = binds("T4", clinic)
     assert "MON-EVE" not in {x.block for x in s.sessions}
+
+
+@pytest.mark.parametrize(
+    ("rooms", "therapists", "closure"),
+    [
+        # The one group room is closed by a row that also names T2.
+        (
+            (room("R1"),),
+            (therapist("T1"), therapist("T2")),
+            Closure(WEEK, room="R1", therapist="T2"),
+        ),
+        # The one therapist is off by a row that also names a spare room.
+        ((room("R1"), room("R2")), (therapist("T1"),), Closure(WEEK, room="R2", therapist="T1")),
+    ],
+)
+def test_t4_closure_naming_room_and_therapist_closes_both(
+    rooms: tuple[Room, ...], therapists: tuple[Therapist, ...], closure: Closure
+) -> None:
+    # Monday is one of only three group days: with it closed, nobody reaches three days.
+    clinic = gt_clinic(rooms=rooms, therapists=therapists, closures=(closure,))
+    s = binds("T4", clinic)
+    assert placed(s) == set()
 
 
 def test_t5_therapist_available_for_the_whole_window() -> None:
@@ -493,6 +560,31 @@ def test_s3_phase_restricted_groups() -> None:
     assert placed(s) == {"P1", "P2"}
 
 
+def test_s4_womens_group_admits_women_only() -> None:
+    # The one group type is a women's group: M1 has no group to reach nine hours in.
+    kind = group_type("GT", sexes=frozenset({Sex.FEMALE}))
+    pats = (patient("F1"), patient("F2"), patient("M1", sex=Sex.MALE))
+    s = binds("S4", gt_clinic(session_types=(kind,), patients=pats))
+    assert placed(s) == {"F1", "F2"}
+
+
+def test_s4_womens_group_in_the_curriculum_is_asked_of_women() -> None:
+    # Adults: two mixed process groups and a women's group a week. The men make up their
+    # third day in an extra process group while the women meet on their own.
+    kinds = (group_type("GT"), group_type("WG", sexes=frozenset({Sex.FEMALE})))
+    curriculum = (CurriculumItem(Track.ADULT, "GT", 2), CurriculumItem(Track.ADULT, "WG", 1))
+    pats = tuple(patient(i) for i in ("F1", "F2")) + tuple(
+        patient(i, sex=Sex.MALE) for i in ("M1", "M2")
+    )
+    clinic = gt_clinic(
+        session_types=kinds, curriculum=curriculum, patients=pats, rooms=(room("R1"), room("R2"))
+    )
+    s = run(clinic)
+    assert placed(s) == {"F1", "F2", "M1", "M2"}
+    women = [x for x in s.sessions if x.session_type == "WG"]
+    assert women and all(set(x.patients) <= {"F1", "F2"} for x in women)
+
+
 # ---------------------------------------------------------------------------- L
 
 
@@ -511,14 +603,78 @@ def test_l1_lock_pins_patient_therapist_and_room() -> None:
     assert tue[0].room == "R2"
 
 
-def test_l1_impossible_lock_is_named_in_the_reason() -> None:
+def test_l1_impossible_lock_is_unmet_with_its_reason_and_everyone_else_placed() -> None:
+    """Hard locks made this clinic INFEASIBLE with nobody placed (issue 14)."""
     busy = patient("P1", commitments=(work(Weekday.MON, "08:00", "23:00"),))
     lock = Lock("PIN7", "MON-EVE", "GT", patient="P1")
     clinic = gt_clinic(patients=(busy, patient("P2"), patient("P3")), locks=(lock,))
-    s = solve(clinic, OPTIONS)
-    assert s.stats.status == "INFEASIBLE" and s.sessions == ()
-    assert all("PIN7" in r for r in unplaced(s).values()) and len(s.unplaced) == 3
-    assert {v.rule for v in check_schedule(clinic, s)} == {"L1"}
+    s = run(clinic)  # passes the checker: the lock is listed as unmet
+    assert placed(s) == {"P2", "P3"}
+    (unmet,) = s.unmet_locks
+    assert unmet.lock == "PIN7" and "commitments" in unmet.reason
+    assert "time limit" not in unmet.reason
+    # Not listed, the dropped lock is a broken L1.
+    kept_quiet = replace(s, unmet_locks=())
+    assert {v.rule for v in check_schedule(clinic, kept_quiet)} == {"L1"}
+
+
+def test_l1_locks_that_conflict_with_each_other_drop_one() -> None:
+    """Each lock alone can hold (validate is clean); together they ask for two individual
+    sessions a week. One is kept, the other is unmet and names the one kept."""
+    from scheduler.validate import lock_conflicts
+
+    locks = (Lock("A", "MON-IND", "IND", patient="P1"), Lock("B", "WED-IND", "IND", patient="P1"))
+    clinic = tiny_clinic(locks=locks)
+    assert lock_conflicts(clinic) == []
+    s = run(clinic)
+    assert placed(s) == {"P1", "P2", "P3"}
+    (unmet,) = s.unmet_locks
+    (kept,) = {"A", "B"} - {unmet.lock}
+    assert f"lock {kept}," in unmet.reason and "both name patient P1" in unmet.reason
+    assert "time limit" not in unmet.reason
+
+
+def test_l1_one_session_in_two_rooms_says_so() -> None:
+    """Two locks of one session (same therapist, block and type) in two rooms: both are
+    dropped (they pin one session), and the reason names the two rooms."""
+    locks = (
+        Lock("A", "MON-EVE", "GT", therapist="T1", room="R1"),
+        Lock("B", "MON-EVE", "GT", therapist="T1", room="OFFICE"),
+    )
+    s = run(tiny_clinic(locks=locks))
+    assert placed(s) == {"P1", "P2", "P3"}
+    assert {u.lock for u in s.unmet_locks} == {"A", "B"}
+    assert all("rooms OFFICE, R1" in u.reason for u in s.unmet_locks)
+
+
+def test_l1_a_lock_outweighs_every_placement() -> None:
+    """One group leader; the lock puts P1 into one-seat room R1 on Monday, so P2 and P3 get
+    no Monday group. Without the lock all three fit in R2. The lock is kept."""
+    lock = Lock("L", "MON-EVE", "GT", patient="P1", room="R1")
+    clinic = gt_clinic(
+        session_types=(group_type("GT", min_size=1),),
+        therapists=(therapist("T1"),),
+        rooms=(room("R1", capacity=1), room("R2")),
+        locks=(lock,),
+    )
+    assert placed(run(replace(clinic, locks=()))) == {"P1", "P2", "P3"}
+    s = run(clinic)
+    assert s.unmet_locks == () and placed(s) == {"P1"}
+
+
+@pytest.mark.parametrize("proven", [True, False])
+def test_no_schedule_gets_time_limit_advice_only_when_time_ran_out(proven: bool) -> None:
+    from ortools.sat.python import cp_model
+
+    from scheduler.model.solve import _Built, _Clock, _no_schedule
+
+    clinic = tiny_clinic()
+    status = cp_model.INFEASIBLE if proven else cp_model.UNKNOWN
+    built = _Built(clinic, OPTIONS, frozenset())
+    s = _no_schedule(clinic, built, OPTIONS, frozenset(), status, _Clock(OPTIONS))
+    assert s.stats.status == ("INFEASIBLE" if proven else "UNKNOWN")
+    assert len(s.unplaced) == 3
+    assert all(("time limit" in u.reason) != proven for u in s.unplaced)
 
 
 # ---------------------------------------------------------------------------- horizon
@@ -534,7 +690,8 @@ def test_two_week_horizon_schedules_both_weeks() -> None:
 
 def test_w1_pro_rata_in_the_week_of_admission() -> None:
     """Admitted on Wednesday: two of the three groups, no individual session this week.
-    Admitted on Sunday: nothing remains this week, so unplaced with the date as reason."""
+    Admitted on Sunday: nothing remains this week, so the patient starts next week (P4):
+    neither placed nor unplaced, holding no seat."""
     base = tiny_clinic(4)
     ps = list(base.patients)
     ps[0] = replace(ps[0], admission=WEEK + dt.timedelta(days=2))
@@ -544,6 +701,6 @@ def test_w1_pro_rata_in_the_week_of_admission() -> None:
     assert check_schedule(clinic, schedule) == []
     attended = [s for s in schedule.sessions if "P1" in s.patients]
     assert sorted(s.block for s in attended) == ["FRI-EVE", "WED-EVE"]
-    (sunday,) = schedule.unplaced
-    assert sunday.patient == "P2"
-    assert "Admitted Sun 13 Dec" in sunday.reason and "next week" in sunday.reason
+    assert schedule.unplaced == ()
+    assert schedule.starting_later == ("P2",)
+    assert "P2" not in schedule.placed_patients

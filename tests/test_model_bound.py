@@ -11,14 +11,13 @@ from scheduler.model.bound import Bounds, count_bound, relaxation_bounds
 from scheduler.model.constraints import seats_per_leader
 from scheduler.model.instance import Instance
 from scheduler.model.objective import patient_costs
-from scheduler.model.options import Weights
 
 OPTIONS = SolveOptions(time_limit_s=5.0, seed=0, workers=2)
 
 
 def _bounds(clinic: object) -> tuple[Bounds, dict[str, int]]:
     inst = Instance(clinic)  # type: ignore[arg-type]
-    costs = patient_costs(inst, Weights())
+    costs = patient_costs(inst)
     return relaxation_bounds(inst, costs, 5.0, 5.0, 0), costs
 
 
@@ -68,7 +67,7 @@ def test_a_limit_reached_in_presolve_proves_nothing() -> None:
     # Cut off before its search starts, the relaxation reports a bound of 0: that is no
     # bound, and must not be read as "nobody can be placed".
     inst = Instance(sample_clinic())
-    costs = patient_costs(inst, Weights())
+    costs = patient_costs(inst)
     assert count_bound(inst, 0.0, 0.0, 0) == len(inst.patients)
     cut = relaxation_bounds(inst, costs, 0.0, 0.0, 0)
     assert cut.count == len(inst.patients) and cut.points == 0

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import time
-
 from factory import tiny_clinic
 from ortools.sat.python import cp_model
 
 from scheduler.model.objective import add_objective
 from scheduler.model.options import ProgressEvent, SolveOptions
-from scheduler.model.solve import PHASE_TWO_IGNORED, _Built, _Callback, _prove, _run, _solver
+from scheduler.model.solve import (
+    PHASE_TWO_IGNORED,
+    _Budget,
+    _Built,
+    _Callback,
+    _Clock,
+    _prove,
+    _run,
+    _solver,
+)
 
 
 def test_proof_keeps_the_better_schedule_and_the_better_bound() -> None:
@@ -17,18 +24,20 @@ def test_proof_keeps_the_better_schedule_and_the_better_bound() -> None:
     built = _Built(tiny_clinic(6), options, frozenset())
     objective = add_objective(built.model, built.inst, built.vars, options.weights)
     built.model.minimize(objective.total)
-    found = _solver(options, 10, 10, PHASE_TWO_IGNORED)
+    clock = _Clock(options)
+    found = _solver(options, clock, 10, PHASE_TWO_IGNORED)
     found.parameters.stop_after_first_solution = True
-    assert _run(built, found, None) in (cp_model.FEASIBLE, cp_model.OPTIMAL)
+    assert _run(built, found, clock, None) in (cp_model.FEASIBLE, cp_model.OPTIMAL)
     first, first_bound = found.objective_value, found.best_objective_bound
 
     events: list[ProgressEvent] = []
-    progress = _Callback(built, events.append, 1, time.monotonic())
-    solver, status, bound = _prove(built, options, found, 10, 10, progress)
+    progress = _Callback(built, events.append, clock, "proving")
+    progress.bound_floor = first_bound
+    solver, optimal, bound = _prove(built, options, clock, _Budget(10), found, progress)
 
     # The first schedule is not optimal here; one LP-guided worker improves and proves it.
     assert first_bound < first
-    assert status == cp_model.OPTIMAL
+    assert optimal
     assert solver.objective_value < first
     assert first_bound <= bound == solver.objective_value
     # Progress never shows a bound below the one already proven.

@@ -25,6 +25,7 @@ from scheduler.domain import (
     BlockKind,
     Clinic,
     CurriculumItem,
+    Lock,
     Room,
     Site,
     Therapist,
@@ -225,3 +226,15 @@ def test_bound_on_placements_sees_each_sites_limits() -> None:
     assert len(s.placed_patients) == 5
     assert s.stats.placed_bound == 5
     assert joint_placed_bound(capped, {"MAIN": 3, "NORTH": 3}, 5, 5, 0) == 5
+
+
+def test_a_sites_unmet_lock_is_listed_in_the_merged_schedule() -> None:
+    """Two individual sessions locked for N0 in a week that allows one, solved site by
+    site: the merged schedule lists the unmet one (else the checker's L1 fails)."""
+    locks = (
+        Lock("A", "N-MON-IND", "IND", patient="N0"),
+        Lock("B", "N-WED-IND", "IND", patient="N0"),
+    )
+    s = solved(replace(two_sites(), locks=locks), True)
+    assert len(s.placed_patients) == 6
+    assert [u.lock for u in s.unmet_locks] in (["A"], ["B"])

@@ -29,7 +29,10 @@ def first_fit(clinic: Clinic) -> tuple[Schedule, _Built, WarmStart]:
     placed = {p for s in sessions for p in s.patients}
     unplaced = tuple(Unplaced(p, "not fitted") for p in built.inst.patients if p not in placed)
     stats = SolveStats("FEASIBLE", 0.0, 0.0, 0.0, 0, 1, 1.0)
-    schedule = Schedule(clinic.settings.week_start, 1, tuple(sessions), unplaced, stats)
+    later = tuple(built.inst.starting_later)
+    schedule = Schedule(
+        clinic.settings.week_start, 1, tuple(sessions), unplaced, stats, starting_later=later
+    )
     return schedule, built, ws
 
 
@@ -71,7 +74,7 @@ def test_hint_completes_to_every_variable() -> None:
     built.model.minimize(objective.placement)
     partial = warm_start(built.inst, built.vars)
     assert partial is not None
-    full = complete_hint(built.model, partial, 5.0)
+    full = complete_hint(built.model, partial, 5.0, 60.0)
     assert full is not None and len(full) == len(built.model.proto.variables)
 
 
@@ -91,10 +94,11 @@ def test_solve_places_at_least_the_first_fit() -> None:
     assert solved.stats.placed_bound >= len(solved.placed_patients)
 
 
-def test_patient_owing_nothing_still_gets_a_session_when_placed() -> None:
-    # Admitted on Sunday: the pro-rata curriculum is zero, yet placed means one session (P1).
+def test_patient_starting_later_takes_no_seat() -> None:
+    # Admitted on Sunday: the pro-rata curriculum is zero, so the patient starts next week
+    # (P4) and the first fit never books them.
     late = patient("P4", admission=WEEK + dt.timedelta(days=6))
     clinic = tiny_clinic(3, patients=(*tiny_clinic(3).patients, late))
     schedule, _, ws = first_fit(clinic)
     assert check_schedule(clinic, schedule) == []
-    assert ("P4" in ws.placed) == ("P4" in schedule.placed_patients)
+    assert "P4" not in ws.placed and schedule.starting_later == ("P4",)

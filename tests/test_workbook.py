@@ -72,7 +72,12 @@ def full_clinic() -> Clinic:
     p3 = replace(p3, track=Track.ADULT, phase=Phase.LATE)
     r1 = replace(base.rooms[0], availability=(window(Weekday.MON, "08:00", "22:00"),))
     tele = room("TELE", capacity=30, site="", virtual=True, features=frozenset({"video"}))
-    gt = replace(base.session_types[0], phases=frozenset({Phase.EARLY}), cofacilitator_above=8)
+    gt = replace(
+        base.session_types[0],
+        phases=frozenset({Phase.EARLY}),
+        cofacilitator_above=8,
+        target_min=5,
+    )
     return replace(
         base,
         session_types=(gt, base.session_types[1], family_type()),
@@ -215,6 +220,19 @@ def test_a_formula_without_a_saved_result_is_located(book: Path) -> None:
     )
 
 
+def test_target_size_outside_the_size_limits_is_located(book: Path) -> None:
+    set_cell(book, "SessionTypes", 2, "target_min", "13")
+    (problem,) = problems_of(book)
+    assert where([problem]) == {("SessionTypes", 2, "target_min")}
+    assert "between min_size and max_size" in str(problem)
+
+
+def test_blank_target_size_takes_the_default(book: Path) -> None:
+    set_cell(book, "SessionTypes", 2, "target_min", None)
+    gt = read_clinic(book).session_type_by_id["GT"]
+    assert gt.target_min is None and gt.target_size == 4
+
+
 def test_two_bad_values_in_one_column_are_both_reported(book: Path) -> None:
     set_cell(book, "Patients", 2, "discharge", "soon")
     set_cell(book, "Patients", 4, "discharge", "2026/12/31")
@@ -245,11 +263,12 @@ def test_every_kind_of_cell_problem_at_once(book: Path) -> None:
     assert "not a weekday" in messages["Blocks", 3]
 
 
-def test_end_before_start(book: Path) -> None:
+def test_block_ending_before_its_start(book: Path) -> None:
+    # An end before the start is the next day; a block stays within its day.
     set_cell(book, "Blocks", 2, "end", "17:00")
     (problem,) = problems_of(book)
     assert (problem.sheet, problem.row, problem.column) == ("Blocks", 2, "end")
-    assert "after start" in problem.message
+    assert "ends by 24:00" in problem.message and "split" in problem.fix
 
 
 def test_record_check_maps_to_its_column(book: Path) -> None:

@@ -26,7 +26,12 @@ from collections.abc import Callable, Iterator
 
 from scheduler.check.locks import check_locks
 from scheduler.check.placement import check_placement, check_treatment_dates
-from scheduler.check.separation import check_phases, check_sex, check_tracks
+from scheduler.check.separation import (
+    check_admitted_sexes,
+    check_phases,
+    check_sex,
+    check_tracks,
+)
 from scheduler.check.staff import (
     check_caseload,
     check_cofacilitation,
@@ -41,6 +46,7 @@ from scheduler.check.time_place import (
     check_blocks,
     check_closures,
     check_double_booking,
+    check_rest_after_night,
     check_sites,
     check_travel_buffer,
 )
@@ -87,6 +93,7 @@ _FAMILIES: tuple[Callable[[View], Iterator[Violation]], ...] = (
     check_closures,
     check_availability,
     check_sites,
+    check_rest_after_night,
     check_size,
     check_rooms,
     check_credentials,
@@ -102,6 +109,7 @@ _FAMILIES: tuple[Callable[[View], Iterator[Violation]], ...] = (
     check_tracks,
     check_sex,
     check_phases,
+    check_admitted_sexes,
     check_locks,
 )
 

@@ -1,4 +1,4 @@
-"""P1 and P2: who is placed, and only while in treatment."""
+"""P1, P2 and P4: who is placed, and only while in treatment; who starts later."""
 
 from __future__ import annotations
 
@@ -19,6 +19,18 @@ def check_placement(v: View) -> Iterator[Violation]:
         placed = p.id in v.placed
         listed = p.id in reasons
         who = (p.id,)
+        later = p.id in v.schedule.starting_later
+        owes_nothing = v.in_horizon(p) and not v.in_plan(p)
+        if later != owes_nothing:
+            yield Violation(
+                "P4",
+                f"Patient {p.id} owes no session in this plan and starts later, but is not "
+                "listed as starting later."
+                if owes_nothing
+                else f"Patient {p.id} is listed as starting later but owes sessions in this "
+                "plan (or is not in treatment during it).",
+                patients=who,
+            )
         if not v.in_plan(p):
             if placed:
                 yield Violation(

@@ -1,4 +1,4 @@
-"""S1-S3: who may share a group — track, sex, phase."""
+"""S1-S4: who may share a group — track, sex, phase, and who a type admits."""
 
 from __future__ import annotations
 
@@ -54,6 +54,22 @@ def check_phases(v: View) -> Iterator[Violation]:
                 "S3",
                 f"{r.describe()} is for {', '.join(sorted(r.kind.phases))}-phase patients, "
                 f"but patient(s) {', '.join(wrong)} are in another phase.",
+                sessions=(r.id,),
+                patients=wrong,
+            )
+
+
+def check_admitted_sexes(v: View) -> Iterator[Violation]:
+    """S4: a session whose type names sexes (a women's group) holds only patients of them."""
+    for r in v.resolved:
+        if not r.kind.sexes:
+            continue
+        wrong = tuple(p.id for p in r.patients if p.sex not in r.kind.sexes)
+        if wrong:
+            yield Violation(
+                "S4",
+                f"{r.describe()} admits {' and '.join(sorted(r.kind.sexes))} patients only, "
+                f"but patient(s) {', '.join(wrong)} attend.",
                 sessions=(r.id,),
                 patients=wrong,
             )

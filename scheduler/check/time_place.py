@@ -1,5 +1,5 @@
-"""T1-T6: time and place — double booking, travel buffer, blocks, closures,
-availability and sites."""
+"""T1-T7: time and place — double booking, travel buffer, blocks, closures,
+availability, sites and rest after night work."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from scheduler.check.view import Resolved, View
+from scheduler.check.view import DAY, WEEK, Resolved, View, on_week_clock, within_windows
 from scheduler.check.violation import Violation
 from scheduler.domain import (
     Closure,
-    covered,
+    Patient,
+    Window,
 )
 
 
@@ -47,18 +48,24 @@ def check_double_booking(v: View) -> Iterator[Violation]:
                 )
 
 
+def _within(a: Window, b: Window, gap: int) -> bool:
+    """Whether the windows come closer than ``gap`` minutes on the week clock. The weekly
+    pattern repeats, so Sunday night also meets next Monday morning: try ``b`` a week
+    earlier and a week later too."""
+    a0, a1 = on_week_clock(a)
+    b0, b1 = on_week_clock(b)
+    return any(a0 < b1 + k + gap and b0 + k < a1 + gap for k in (-WEEK, 0, WEEK))
+
+
 def check_travel_buffer(v: View) -> Iterator[Violation]:
-    """T2: no commitment of the patient within the travel buffer of a session."""
+    """T2: no commitment of the patient within the travel buffer of a session, across
+    midnight and from Sunday into Monday included."""
     buffer = v.settings.travel_buffer_min
     for r in v.resolved:
         for p in r.patients:
             for c in p.commitments:
                 w = c.window
-                if (
-                    w.weekday == r.window.weekday
-                    and w.start < r.window.end + buffer
-                    and r.window.start < w.end + buffer
-                ):
+                if _within(w, r.window, buffer):
                     yield Violation(
                         "T2",
                         f"Patient {p.id} has {c.kind} {w}, within {buffer} minutes of "
@@ -116,7 +123,8 @@ def check_closures(v: View) -> Iterator[Violation]:
             )
             continue  # a closed block closes its rooms and staff; say it once
         if r.room is not None:
-            room_off = [c for c in closures if c.room == r.room.id and c.therapist is None]
+            # A row naming a room and a therapist closes both (RULES.md T4).
+            room_off = [c for c in closures if c.room == r.room.id]
             if room_off:
                 yield Violation(
                     "T4",
@@ -125,7 +133,7 @@ def check_closures(v: View) -> Iterator[Violation]:
                     rooms=(r.room.id,),
                 )
         for t in r.therapists:
-            off = [c for c in closures if c.therapist == t.id and c.room is None]
+            off = [c for c in closures if c.therapist == t.id]
             if off:
                 yield Violation(
                     "T4",
@@ -139,7 +147,7 @@ def check_availability(v: View) -> Iterator[Violation]:
     """T5: every therapist and the room are available for the whole window."""
     for r in v.resolved:
         for t in r.therapists:
-            if not covered(t.availability, r.window):
+            if not within_windows(t.availability, r.window):
                 yield Violation(
                     "T5",
                     f"Therapist {t.id} is not available for the whole of {r.describe()}.",
@@ -147,7 +155,11 @@ def check_availability(v: View) -> Iterator[Violation]:
                     therapists=(t.id,),
                 )
         room = r.room
-        if room is not None and room.availability and not covered(room.availability, r.window):
+        if (
+            room is not None
+            and room.availability
+            and not within_windows(room.availability, r.window)
+        ):
             yield Violation(
                 "T5",
                 f"Room {room.id} is not available for the whole of {r.describe()}.",
@@ -201,3 +213,51 @@ def check_sites(v: View) -> Iterator[Violation]:
                     sessions=tuple(r.id for r in by_date[date]),
                     therapists=(t_id,),
                 )
+
+
+def _nights(p: Patient) -> list[tuple[int, str]]:
+    """(end on the week clock, what) for each stretch of the patient's night work.
+
+    Commitments that touch or overlap are one stretch; a stretch is night work when a
+    midnight falls at or after its start and before its end. The weekly pattern repeats,
+    so each commitment is laid out over three consecutive weeks and a stretch running from
+    Sunday into Monday is seen whole in the middle week.
+    """
+    laid = sorted(
+        (start + k, end + k, str(c.window))
+        for c in p.commitments
+        for start, end in [on_week_clock(c.window)]
+        for k in (-WEEK, 0, WEEK)
+    )
+    stretches: list[tuple[int, int, str]] = []
+    for start, end, text in laid:
+        if stretches and start <= stretches[-1][1]:
+            first, last, what = stretches[-1]
+            stretches[-1] = (first, max(last, end), what)
+        else:
+            stretches.append((start, end, text))
+    out: dict[int, str] = {}
+    for start, end, what in stretches:
+        midnight = (start + DAY - 1) // DAY * DAY
+        if midnight < end:
+            out.setdefault(end % WEEK, what)
+    return sorted(out.items())
+
+
+def check_rest_after_night(v: View) -> Iterator[Violation]:
+    """T7: no session within ``rest_after_night_min`` after a patient's night work ends."""
+    rest = v.settings.rest_after_night_min
+    if rest == 0:
+        return
+    for r in v.resolved:
+        s0, s1 = on_week_clock(r.window)
+        for p in r.patients:
+            for end, what in _nights(p):
+                if any(s0 < end + k + rest and end + k < s1 for k in (-WEEK, 0, WEEK)):
+                    yield Violation(
+                        "T7",
+                        f"Patient {p.id} works overnight ({what}); {r.describe()} falls "
+                        f"within the {rest} minutes' rest after that night ends.",
+                        sessions=(r.id,),
+                        patients=(p.id,),
+                    )

@@ -18,7 +18,40 @@ from scheduler.domain import (
     Window,
     format_time,
 )
+from scheduler.rules import starts_later
 from scheduler.schedule import Schedule, Session
+
+# The week clock: minutes from Monday 00:00. An overnight window ends past midnight, and
+# Sunday night runs into next Monday, as the weekly pattern repeats.
+DAY = 24 * 60
+WEEK = 7 * DAY
+
+
+def on_week_clock(w: Window) -> tuple[int, int]:
+    """Minutes from Monday 00:00; an overnight window's end runs into the next day."""
+    return int(w.weekday) * DAY + w.start, int(w.weekday) * DAY + w.end
+
+
+def within_windows(windows: Iterable[Window], target: Window) -> bool:
+    """Whether ``target`` lies inside the union of ``windows`` on the week clock.
+
+    Written here apart from ``domain.covered``, which the model uses: walk from the
+    target's start, stepping to the end of any window (laid over three weeks, so that
+    Sunday night reaches Monday) that holds the point reached, until the target's end.
+    """
+    laid = [
+        (start + k, end + k)
+        for w in windows
+        for start, end in [on_week_clock(w)]
+        for k in (-WEEK, 0, WEEK)
+    ]
+    reached, goal = on_week_clock(target)
+    while reached < goal:
+        step = max((end for start, end in laid if start <= reached < end), default=reached)
+        if step == reached:
+            return False
+        reached = step
+    return True
 
 
 @dataclass(frozen=True)
@@ -136,9 +169,13 @@ class View:
         known = self.clinic.patient_by_id
         return frozenset(p for s in self.schedule.sessions for p in s.patients if p in known)
 
-    def in_plan(self, p: Patient) -> bool:
+    def in_horizon(self, p: Patient) -> bool:
         """Some date of the horizon lies in admission..discharge."""
         return p.admission <= self.last_day and p.discharge >= self.first_day
+
+    def in_plan(self, p: Patient) -> bool:
+        """In the horizon and owing some session in it (P4)."""
+        return self.in_horizon(p) and not starts_later(self.clinic, p)
 
     def in_treatment_week(self, p: Patient, week: int) -> bool:
         """Some date of the week lies in admission..discharge."""

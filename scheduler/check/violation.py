@@ -12,12 +12,14 @@ RULE_IDS: tuple[str, ...] = (
     STRUCTURE,
     "P1",
     "P2",
+    "P4",
     "T1",
     "T2",
     "T3",
     "T4",
     "T5",
     "T6",
+    "T7",
     "G1",
     "G2",
     "G3",
@@ -33,6 +35,7 @@ RULE_IDS: tuple[str, ...] = (
     "S1",
     "S2",
     "S3",
+    "S4",
     "L1",
 )
 

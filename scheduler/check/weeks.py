@@ -7,12 +7,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 
-from scheduler.check.view import Resolved, View, unique
+from scheduler.check.view import Resolved, View, unique, within_windows
 from scheduler.check.violation import EPS, Violation
 from scheduler.domain import (
     BlockKind,
     SessionKind,
-    covered,
 )
 from scheduler.rules import family_slots, individual_slots, required_sessions
 
@@ -173,7 +172,7 @@ def check_family(v: View) -> Iterator[Violation]:
         ids = tuple(r.id for r in held)
         label = week_label(v, week)
         for r in held:
-            if not covered(p.family_availability, r.window):
+            if not within_windows(p.family_availability, r.window):
                 yield Violation(
                     "W5",
                     f"Family session {r.describe()} for patient {p.id} is outside the "

@@ -11,25 +11,30 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import platform
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import metadata
+from itertools import pairwise
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from scheduler import compliance
 from scheduler.domain import Patient, Weekday, format_time
 from scheduler.exports.ical import FeedInfo
 from scheduler.exports.options import PublishOptions
 from scheduler.exports.privacy import neutral
-from scheduler.exports.view import ScheduleView
+from scheduler.exports.view import ScheduleView, room_label
 
 FOOTER = "CONFIDENTIAL – protected by 42 CFR Part 2 and HIPAA. Do not copy or disclose."
 SHEETS = (
@@ -51,7 +56,12 @@ BOLD = Font(bold=True)
 SHORT = PatternFill("solid", fgColor="FFF2B8B8")  # light red: below a rule
 OVER = PatternFill("solid", fgColor="FFFFE699")  # light amber: above a limit
 HEAD = PatternFill("solid", fgColor="FFD9E1F2")
+TITLE = Font(bold=True, size=14)
+SIGN_ROW_PT = 24.0  # 8.5 mm: room for a signature (8 mm asked for)
 WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+_THIN = Side(style="thin", color="FF000000")
+BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 Value = str | int | float | dt.date | None
 
@@ -61,13 +71,108 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\t", " "))
 
 
+# Letter landscape with half-inch side margins. LibreOffice without Calibri's metrics
+# (DejaVu Sans stands in) prints about 98 column-width units at 100 %; 115 units scale to
+# 11 pt × 98/115 ≈ 9.4 pt, and Excel (Calibri) prints 115 units at 100 %.
+PAGE_WIDTH_UNITS = 115.0
+# Height a page holds below the repeated header row, at 100 % (612 pt less the margins).
+PAGE_HEIGHT_PT = 530.0
+LINE_PT = 15.0  # Excel's default row height for 11 pt text
+MAX_ROW_PT = 409.0  # the tallest row Excel allows
+MIN_WRAP_WIDTH = 6.0  # a wrapped text column is never narrower than this
+MAX_WORD = 16  # a longer word (a URL, a long code) may break rather than widen its column
+# LibreOffice scales the footer with the page: 11 pt, like the cells, prints at 9 pt or more.
+FOOTER_SIZE = 11
+
+
+def fit_widths(
+    natural: dict[int, float], floor: dict[int, float], budget: float
+) -> dict[int, float]:
+    """Narrow the widest columns, one unit at a time, until the sheet fits ``budget``.
+
+    Text columns wrap when narrowed, but never below ``floor``: the width of their
+    longest word, or of their dates and numbers (which would print as ``###``).
+    """
+    widths = dict(natural)
+    least = {i: min(w, max(MIN_WRAP_WIDTH, floor.get(i, 0))) for i, w in widths.items()}
+    while sum(widths.values()) > budget:
+        shrinkable = [i for i, w in widths.items() if w - 1 >= least[i]]
+        if not shrinkable:
+            break  # too many columns: the page setup scales the rest
+        widest = max(shrinkable, key=lambda i: (widths[i], -i))
+        widths[widest] -= 1
+    return widths
+
+
+# Glyph widths in column-width units (one digit "0"), from DejaVu Sans, the widest font
+# LibreOffice falls back to; Calibri is narrower, so Excel wraps no later than counted.
+_WIDTHS: dict[str, float] = {c: 0.45 for c in "ijlI.,:;'!|·"}
+_WIDTHS.update({c: 0.6 for c in " -()/[]rtf"})
+_WIDTHS.update({c: 1.5 for c in "mwMW@%"})
+
+
+@lru_cache(maxsize=1 << 16)  # the same names and codes fill thousands of rows
+def text_units(text: str) -> float:
+    """The width ``text`` takes on a line, in column-width units."""
+    total = 0.0
+    for c in text:
+        w = _WIDTHS.get(c)
+        if w is None:
+            w = 1.15 if c.isupper() else (0.97 if c.isalpha() else 1.0)
+        total += w
+    return total
+
+
+def width_for_word(word: str) -> float:
+    """The narrowest column that holds ``word`` unbroken (with the cell's padding)."""
+    return math.ceil(min(text_units(word), MAX_WORD) + 1.5)
+
+
+@lru_cache(maxsize=1 << 16)
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes in a wrapped column ``width`` units wide.
+
+    Words move whole to the next line, as printers wrap them; a word wider than the
+    column is broken.
+    """
+    room = max(1.0, width - 1.5)  # the cell's padding, and a little slack
+    count = 0
+    for line in text.split("\n"):
+        lines, used = 1, 0.0
+        for word in line.split(" "):
+            size = text_units(word)
+            need = size if used == 0 else used + 0.6 + size
+            if need <= room:
+                used = need
+                continue
+            if used > 0:
+                lines += 1
+            lines += max(0, math.ceil(size / room) - 1)
+            used = size - (math.ceil(size / room) - 1) * room
+        count += lines
+    return count
+
+
 class _Sheet:
-    """Appends rows, keeps user text as text and tracks column widths."""
+    """Appends rows, keeps user text as text, sizes columns and rows for print.
+
+    Columns get the width of their contents, narrowed (and wrapped) until the sheet fits a
+    page at 9 pt or more. Rows that wrap get an explicit height, since Excel does not
+    grow rows on its own. Rows can be grouped into blocks kept on one printed page.
+    """
 
     def __init__(self, wb: Workbook, title: str, header: Sequence[str] | None) -> None:
         self.ws: Worksheet = wb.create_sheet(title)
-        self.widths: dict[int, float] = {}
+        self.widths: dict[int, float] = {}  # widest text per column, in characters
+        self.floor: dict[int, float] = {}  # per column: narrowest width without breaking
+        self.values: list[list[Value]] = []
+        self.fixed: dict[int, float] = {}  # row → height in points chosen by the caller
+        self.sizes: dict[int, float] = {}  # row → font size when not the default 11 pt
+        self.blocks: list[int] = []  # first rows of blocks kept together on a page
+        self.merged: set[int] = set()  # rows whose single cell spans the whole width
         self.row_no = 0
+        self.heights: list[float] = []  # printed height of every row, set by finish()
+        self.header = header is not None
         if header is not None:
             self.add(header, font=BOLD, fill=HEAD)
             self.ws.freeze_panes = "A2"
@@ -80,18 +185,32 @@ class _Sheet:
         fill: PatternFill | None = None,
         font: Font | None = None,
         wrap: bool = False,
+        measure: bool = True,
+        height: float | None = None,
+        boxed: bool = False,
     ) -> int:
+        """Append a row. ``measure=False``: a heading that may overflow into empty cells."""
         row = [clean_text(v) if isinstance(v, str) else v for v in values]
         self.ws.append(row)
         self.row_no += 1
         r = self.row_no
+        self.values.append(row if measure else [])
+        if height is not None:
+            self.fixed[r] = height
+        if font is not None and font.sz is not None and font.sz != 11:
+            self.sizes[r] = float(font.sz)
         for i, v in enumerate(row, start=1):
+            if boxed:
+                self.ws.cell(r, i).border = BOX
             if v is None:
                 continue
             styled = fill is not None or font is not None or wrap
             if isinstance(v, str):
                 lines = v.split("\n")
-                width = max(len(line) for line in lines)
+                width = max(text_units(line) for line in lines)
+                if measure:
+                    word = max((width_for_word(w) for w in v.split()), default=0)
+                    self.floor[i] = max(self.floor.get(i, 0), word)
                 if v.startswith(_FORMULA_START):
                     cell = self.ws.cell(r, i)
                     cell.data_type = "s"  # never a formula, whatever the text says
@@ -100,9 +219,12 @@ class _Sheet:
                 width = 10
                 cell = self.ws.cell(r, i)
                 cell.number_format = "yyyy-mm-dd"
+                self.floor[i] = max(self.floor.get(i, 0), width + 2)
             else:
                 width = len(f"{v:g}") if isinstance(v, float) else len(str(v))
-            self.widths[i] = max(self.widths.get(i, 0), width)
+                self.floor[i] = max(self.floor.get(i, 0), width + 2)
+            if measure:
+                self.widths[i] = max(self.widths.get(i, 0), width)
             if styled:
                 cell = self.ws.cell(r, i)
                 if fill is not None:
@@ -113,23 +235,89 @@ class _Sheet:
                     cell.alignment = WRAP
         return r
 
-    def page_break(self) -> None:
-        self.ws.row_breaks.append(Break(id=self.row_no))
+    def start_block(self) -> None:
+        """The rows added next, up to the next block, print on one page where they fit."""
+        self.blocks.append(self.row_no + 1)
 
-    def finish(self, max_width: float = 60) -> None:
-        for i, w in self.widths.items():
-            self.ws.column_dimensions[get_column_letter(i)].width = min(max(w + 2, 6), max_width)
+    def span(self, text: str, *, font: Font | None = None) -> None:
+        """A row of wrapped text across the whole printed width."""
+        self.add([text], font=font, measure=False)
+        self.merged.add(self.row_no)
+
+    def finish(self, max_width: float = 60, min_width: dict[int, float] | None = None) -> None:
+        natural = {i: min(max(math.ceil(w + 2), 6), max_width) for i, w in self.widths.items()}
+        for i, w in (min_width or {}).items():
+            natural[i] = max(natural.get(i, 0), w)
+        widths = fit_widths(natural, self.floor, PAGE_WIDTH_UNITS)
+        for i, w in widths.items():
+            self.ws.column_dimensions[get_column_letter(i)].width = w
+        self._size_rows(widths)
+        self._break_pages()
         ps = self.ws.page_setup
         ps.orientation = "landscape"
+        ps.paperSize = self.ws.PAPERSIZE_LETTER
         ps.fitToWidth = 1
         ps.fitToHeight = 0  # as many pages tall as needed
+        self.ws.page_margins = PageMargins(
+            left=0.5, right=0.5, top=0.5, bottom=0.5, header=0.25, footer=0.25
+        )
         props = self.ws.sheet_properties
         props.pageSetUpPr = PageSetupProperties(fitToPage=True)
         for footer in (self.ws.oddFooter, self.ws.evenFooter):
             if footer is not None:
                 footer.left.text = FOOTER
-                footer.left.size = 8
+                footer.left.size = FOOTER_SIZE
                 footer.right.text = "Page &P of &N"
+                footer.right.size = FOOTER_SIZE
+
+    def _size_rows(self, widths: dict[int, float]) -> None:
+        self.heights = []
+        last = max(widths, default=1)
+        span_width = sum(widths.values())
+        for r, row in enumerate(self.values, start=1):
+            lines = 1
+            if r in self.merged:
+                self.ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=last)
+                cell = self.ws.cell(r, 1)
+                cell.alignment = WRAP
+                scale = 11 / self.sizes.get(r, 11)  # larger type: fewer units to a line
+                lines = wrapped_lines(str(cell.value or ""), span_width * scale)
+            for i, v in enumerate(row, start=1):
+                if not isinstance(v, str):
+                    continue
+                width = widths.get(i, natural_width(v))
+                if "\n" in v or text_units(v) + 1.0 > width:
+                    self.ws.cell(r, i).alignment = WRAP
+                    lines = max(lines, wrapped_lines(v, width))
+            line_pt = LINE_PT * self.sizes.get(r, 11) / 11
+            height = min(max(self.fixed.get(r, 0), lines * line_pt), MAX_ROW_PT)
+            if height > LINE_PT or r in self.fixed:
+                self.ws.row_dimensions[r].height = height
+            if lines > 1:  # the row's other cells start at its top too
+                for i in range(1, len(row) + 1):
+                    cell = self.ws.cell(r, i)
+                    if not cell.alignment.wrap_text:
+                        cell.alignment = TOP
+            self.heights.append(max(height, LINE_PT))
+
+    def _break_pages(self) -> None:
+        """A break before every block that would not fit on what is left of the page."""
+        if not self.blocks:
+            return
+        # The header row repeats on every page: it is taken off each page's room.
+        room = PAGE_HEIGHT_PT - (self.heights[0] if self.header else 0)
+        bounds = [*self.blocks, self.row_no + 1]
+        used = sum(self.heights[int(self.header) : self.blocks[0] - 1])
+        for first, nxt in pairwise(bounds):
+            size = sum(self.heights[first - 1 : nxt - 1])
+            if used > 0 and used + size > room:
+                self.ws.row_breaks.append(Break(id=first - 1))
+                used = 0
+            used += size
+
+
+def natural_width(text: str) -> float:
+    return max(text_units(line) for line in text.split("\n")) + 2
 
 
 def _hours(minutes: int) -> float:
@@ -188,6 +376,8 @@ def _summary(wb: Workbook, view: ScheduleView, now: dt.datetime) -> None:
         ("Status", s.stats.status),
         ("Patients placed", len(view.by_patient)),
         ("Patients unplaced", len(s.unplaced)),
+        ("Sessions waived (see Compliance)", len(compliance.waived_notes(c, s))),
+        ("Short weeks (see Compliance)", len(compliance.short_week_notes(c, s))),
         ("Sessions", len(view.sessions)),
         ("Therapists scheduled", len(view.by_therapist)),
         ("Rooms used", len(view.by_room)),
@@ -209,35 +399,54 @@ def _days(view: ScheduleView) -> list[Weekday]:
 
 
 def _grid(wb: Workbook, view: ScheduleView, title: str, what: str, *, by_room: bool) -> None:
-    """Rows are blocks (by time of day), columns are days, one band per room/therapist."""
+    """A band per room/therapist and week: rows are the blocks it works, columns days.
+
+    Bands are kept whole on a page and as many share a page as fit; rooms and therapists
+    with no session that week are listed after the bands instead of printing empty grids.
+    """
     days = _days(view)
     times = _time_rows(view)
-    sh = _Sheet(wb, title, [what, "Week of", "Block", *(d.label for d in days)])
+    sh = _Sheet(wb, title, ["Block", *(d.label for d in days)])
     cells: dict[tuple[str, int, tuple[int, int], Weekday], list[str]] = defaultdict(list)
     for v in view.sessions:
         key_time = (v.block.window.start, v.block.window.end)
         n = len(v.session.patients)
         if by_room:
-            text = f"{v.session.code} · {v.therapist_names} · {n} pt"
+            text = f"{v.session.code}\n{v.therapist_names} · {n} pt"
             owners = [v.session.room]
         else:
-            text = f"{v.session.code} · {v.room.name} · {n} pt"
+            text = f"{v.session.code}\n{v.room_label} · {n} pt"
             owners = list(v.session.therapists)
         for owner in owners:
             cells[(owner, v.session.week, key_time, v.block.weekday)].append(text)
+    clinic = view.clinic
     owners_sorted = (
-        [(r.id, r.name) for r in sorted(view.clinic.rooms, key=lambda r: r.id)]
+        [(r.id, room_label(clinic, r)) for r in sorted(clinic.rooms, key=lambda r: r.id)]
         if by_room
-        else [(t.id, t.name) for t in sorted(view.clinic.therapists, key=lambda t: t.id)]
+        else [(t.id, t.name) for t in sorted(clinic.therapists, key=lambda t: t.id)]
     )
-    for owner_id, owner_name in owners_sorted:
-        for week in _weeks(view):
-            for t in times:
+    for week in _weeks(view):
+        idle = []
+        for owner_id, owner_name in owners_sorted:
+            keys = [(owner_id, week.index, t, d) for t in times for d in days]
+            if not any(k in cells for k in keys):
+                idle.append(owner_name)
+                continue
+            sh.start_block()
+            sh.span(f"{owner_name} — week of {week.monday.isoformat()}", font=BOLD)
+            # Only the blocks this room/therapist works: an empty row is paper, and the
+            # Block column names every row, so nothing is lost by leaving it out.
+            for t in [t for t in times if any((owner_id, week.index, t, d) in cells for d in days)]:
                 label = f"{format_time(t[0])}–{format_time(t[1])}"
                 texts = ["\n".join(cells.get((owner_id, week.index, t, d), [])) for d in days]
-                sh.add([owner_name, week.monday, label, *texts], wrap=True)
-        sh.page_break()  # one room/therapist per printed page
-    sh.finish(max_width=40)
+                sh.add([label, *texts], wrap=True)
+        if idle:
+            sh.start_block()
+            sh.span(f"No sessions in the week of {week.monday.isoformat()}: {', '.join(idle)}")
+    sh.ws.print_options.gridLines = True  # a grid reads by its lines
+    # Every day gets the same share of the page, whatever is in it.
+    day_width = (PAGE_WIDTH_UNITS - 13) / max(1, len(days))
+    sh.finish(max_width=day_width, min_width={i: day_width for i in range(2, len(days) + 2)})
 
 
 def _rosters(wb: Workbook, view: ScheduleView) -> None:
@@ -251,7 +460,7 @@ def _rosters(wb: Workbook, view: ScheduleView) -> None:
             "Group code",
             "Type",
             "Room",
-            "Therapist(s)",
+            "Staff",  # one word: a header's longest word sets its column's narrowest width
             "Size",
             "Patient",
             "Patient ID",
@@ -264,7 +473,7 @@ def _rosters(wb: Workbook, view: ScheduleView) -> None:
             v.time_label,
             v.session.code,
             v.kind.name,
-            v.room.name,
+            v.room_label,
             v.therapist_names,
             len(v.patients),
         ]
@@ -276,28 +485,30 @@ def _rosters(wb: Workbook, view: ScheduleView) -> None:
 
 
 def _sign_in(wb: Workbook, view: ScheduleView, options: PublishOptions) -> None:
-    """One printed page per dated session. No type name, diagnosis or treatment words."""
+    """A sign-in sheet per dated session; short ones share a page, a sheet never splits.
+
+    No type name, diagnosis or treatment words. Rows are tall enough to sign in.
+    """
     sh = _Sheet(wb, "Sign-in", None)
     who = "Name" if options.sign_in_shows == "name" else "Code"
     for v in view.sessions:
+        if v.kind.id in options.sign_in_skip_types:
+            continue
         code = neutral(v.session.code, "Session")
-        sh.add([f"Sign-in sheet — {code}"], font=Font(bold=True, size=14))
-        sh.add(["Date", v.date, "Time", v.time_label])
-        sh.add(["Room", neutral(v.room.name, "Room"), "Staff", v.therapist_names])
-        sh.add([])
-        sh.add(["#", who, "Signature", "Time in", "Time out"], font=BOLD, fill=HEAD)
+        room = neutral(v.room_label, "Room")
+        sh.start_block()
+        sh.span(f"Sign-in sheet — {code}", font=TITLE)
+        sh.span(f"{v.block.weekday.label} {v.date.isoformat()}, {v.time_label} · Room: {room}")
+        sh.span(f"Staff: {v.therapist_names}")
+        sh.add(["#", who, "Signature", "Time in", "Time out"], font=BOLD, fill=HEAD, boxed=True)
         labels = sorted(_patient_label(p, options) for p in v.patients)
         for i, label in enumerate(labels, start=1):
-            sh.add([i, label, None, None, None])
+            sh.add([i, label, None, None, None], height=SIGN_ROW_PT, boxed=True)
         if v.kind.max_size > 1:  # walk-ins only where the session is a group
             for i in range(len(labels) + 1, len(labels) + 1 + options.walk_in_rows):
-                sh.add([i, None, None, None, None])
-        sh.page_break()
-    sh.widths[3] = max(sh.widths.get(3, 0), 30)  # room to sign
-    sh.widths[4] = max(sh.widths.get(4, 0), 12)
-    sh.widths[5] = max(sh.widths.get(5, 0), 12)
-    sh.ws.print_options.gridLines = True
-    sh.finish()
+                sh.add([i, None, None, None, None], height=SIGN_ROW_PT, boxed=True)
+        sh.add([])  # a gap before the next sheet on the same page
+    sh.finish(min_width={1: 5, 3: 40, 4: 12, 5: 12})
 
 
 def _patients(wb: Workbook, view: ScheduleView) -> None:
@@ -319,7 +530,7 @@ def _patients(wb: Workbook, view: ScheduleView) -> None:
                     v.time_label,
                     v.session.code,
                     v.kind.name,
-                    v.room.name,
+                    v.room_label,
                     v.therapist_names,
                 ]
             )
@@ -398,15 +609,7 @@ def compliance_rows(view: ScheduleView) -> list[list[Value]]:
             group_days = Counter(v.date for v in mine if v.kind.is_group)
             partial = p.admission > week.monday or p.discharge < sunday
             waived = partial or p.is_stepping_down(week.monday)
-            problems = []
-            if hours > band.max_hours + 1e-9:
-                problems.append("hours above band")
-            if not waived and hours < need - 1e-9:
-                problems.append("hours short")
-            if not waived and len(group_days) < st.min_days(p.track):
-                problems.append("too few days")
-            if max(group_days.values(), default=0) > st.max_group_blocks_per_day:
-                problems.append("too many group blocks in a day")
+            attended = [(v.kind, v.date) for v in mine]
             note = "partial week" if partial else ("step-down" if waived else "")
             rows.append(
                 [
@@ -422,7 +625,7 @@ def compliance_rows(view: ScheduleView) -> list[list[Value]]:
                     max(services.values(), default=0),
                     sum(1 for n in services.values() if n >= 4),
                     note,
-                    "; ".join(problems) or "OK",
+                    compliance.status(clinic, p, week.index, attended),
                 ]
             )
     return rows
@@ -456,6 +659,8 @@ def _compliance(wb: Workbook, view: ScheduleView) -> None:
 def _unplaced(wb: Workbook, view: ScheduleView) -> None:
     sh = _Sheet(wb, "Unplaced", ["Patient", "Patient ID", "Track", "Primary therapist", "Reason"])
     clinic = view.clinic
+    if not view.schedule.unplaced:
+        sh.add(["No one unplaced"], measure=False)
     for u in view.schedule.unplaced:
         p = clinic.patient_by_id[u.patient]
         primary = clinic.therapist_by_id.get(p.primary_therapist)
@@ -468,6 +673,8 @@ def _unplaced(wb: Workbook, view: ScheduleView) -> None:
                 u.reason,
             ]
         )
+    for lk in view.schedule.unmet_locks:  # read where dropped patients are read (RULES.md L1)
+        sh.span(f"Lock {lk.lock} not kept: {lk.reason}")
     sh.finish(max_width=80)
 
 

@@ -1,7 +1,9 @@
 """``timetable.html``: a self-contained, printable weekly timetable.
 
 One file with inline CSS and no scripts, fonts or images, so it opens in any browser with
-no network access. Two views per week, by room and by therapist: rows are the clinic's
+no network access; the only links are to places on the page itself. At a multi-site clinic
+the page has one part per site, and a contents list opens it. Two views per week, by room
+and by therapist: rows are the clinic's
 blocks by time of day, columns the days; sessions are coloured by session type and a legend
 names the colours. It lists group codes, rooms, staff and patient counts, never patients.
 """
@@ -16,7 +18,7 @@ from collections.abc import Sequence
 from html import escape
 
 from scheduler.domain import Weekday, format_time
-from scheduler.exports.view import ScheduleView, SessionView
+from scheduler.exports.view import ScheduleView, SessionView, multi_site, room_label
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Arial, sans-serif; margin: 1em;
@@ -35,8 +37,14 @@ table.grid th.time { width: 7em; }
      -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 .note { font-size: .8em; color: #555; }
 section.owner { break-inside: avoid; page-break-inside: avoid; }
+nav.toc { font-size: .9em; columns: 2 24em; margin: .6em 0; }
+nav.toc ul { margin: .2em 0; padding-left: 1.2em; }
+nav.toc li { break-inside: avoid; page-break-inside: avoid; }
+h2.site { font-size: 1.3em; border-bottom: 2px solid #999; }
+a.up { font-size: .7em; font-weight: normal; }
 @page { size: landscape; margin: 1cm; }
-@media print { .view { break-before: page; page-break-before: always; } }
+@media print { .view { break-before: page; page-break-before: always; }
+               nav.toc, a.up { display: none; } }
 """
 
 
@@ -89,7 +97,51 @@ def _grid(
     return out
 
 
+def _views(
+    view: ScheduleView,
+    sessions: Sequence[SessionView],
+    classes: dict[str, str],
+    anchor: str,
+    heading: str,
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The by-room and by-therapist grids of each week for ``sessions``, and their TOC."""
+    clinic, schedule = view.clinic, view.schedule
+    times = sorted({(b.window.start, b.window.end) for b in clinic.blocks})
+    days = sorted({b.weekday for b in clinic.blocks})
+    rooms = [(r.id, room_label(clinic, r)) for r in sorted(clinic.rooms, key=lambda r: r.id)]
+    staff = [(t.id, t.name) for t in sorted(clinic.therapists, key=lambda t: t.id)]
+    body: list[str] = []
+    toc: list[tuple[str, str]] = []
+    for w in range(schedule.weeks):
+        monday = schedule.week_start + dt.timedelta(weeks=w)
+        by_room: dict[tuple[str, tuple[int, int], Weekday], list[str]] = defaultdict(list)
+        by_staff: dict[tuple[str, tuple[int, int], Weekday], list[str]] = defaultdict(list)
+        for v in sessions:
+            if v.session.week != w:
+                continue
+            key_t = (v.block.window.start, v.block.window.end)
+            cls = classes[v.kind.id]
+            by_room[(v.room.id, key_t, v.block.weekday)].append(
+                _session_html(v, cls, v.therapist_names)
+            )
+            for t in v.session.therapists:
+                by_staff[(t, key_t, v.block.weekday)].append(_session_html(v, cls, v.room_label))
+        for kind, title, owners, cells, what in (
+            ("by-room", "by room", rooms, by_room, "Room"),
+            ("by-therapist", "by therapist", staff, by_staff, "Therapist"),
+        ):
+            ident = f"{anchor}-w{w}-{kind}"
+            text = f"{heading}Week of {monday.isoformat()} — {title}"
+            toc.append((ident, f"Week of {monday.isoformat()} — {title}"))
+            body.append(f'<div class="view {kind}" data-week="{w}" id="{ident}">')
+            body.append(f"<h2>{escape(text)}</h2>")
+            body += _grid(what, owners, cells, times, days)
+            body.append("</div>")
+    return body, toc
+
+
 def build_html(view: ScheduleView, now: dt.datetime) -> bytes:
+    """The timetable; at a multi-site clinic, one part per site, with a contents list."""
     clinic, schedule = view.clinic, view.schedule
     classes: dict[str, str] = {}
     for st in sorted(clinic.session_types, key=lambda s: s.id):
@@ -98,13 +150,9 @@ def build_html(view: ScheduleView, now: dt.datetime) -> bytes:
     for type_id, cls in classes.items():
         bg, border = _colour(type_id)
         css.append(f".{cls} {{ background: {bg}; border-left-color: {border}; }}")
-    times = sorted({(b.window.start, b.window.end) for b in clinic.blocks})
-    days = sorted({b.weekday for b in clinic.blocks})
-    rooms = [(r.id, r.name) for r in sorted(clinic.rooms, key=lambda r: r.id)]
-    staff = [(t.id, t.name) for t in sorted(clinic.therapists, key=lambda t: t.id)]
 
     title = f"{clinic.settings.name} — timetable"
-    body = [f"<h1>{escape(title)}</h1>"]
+    body = [f'<h1 id="top">{escape(title)}</h1>']
     stamp = now.astimezone(clinic.settings.zone).strftime("%Y-%m-%d %H:%M %Z")
     body.append(
         f'<p class="note">{len(view.sessions)} sessions · status {escape(schedule.stats.status)}'
@@ -115,28 +163,34 @@ def build_html(view: ScheduleView, now: dt.datetime) -> bytes:
         body.append(f'<span class="{classes[st.id]}">{escape(st.id)} – {escape(st.name)}</span>')
     body.append("</div>")
 
-    for w in range(schedule.weeks):
-        monday = schedule.week_start + dt.timedelta(weeks=w)
-        by_room: dict[tuple[str, tuple[int, int], Weekday], list[str]] = defaultdict(list)
-        by_staff: dict[tuple[str, tuple[int, int], Weekday], list[str]] = defaultdict(list)
-        for v in view.sessions:
-            if v.session.week != w:
-                continue
-            key_t = (v.block.window.start, v.block.window.end)
-            cls = classes[v.kind.id]
-            by_room[(v.room.id, key_t, v.block.weekday)].append(
-                _session_html(v, cls, v.therapist_names)
+    # Anchors are numbered, not made from IDs: user text never becomes an attribute name.
+    parts: list[tuple[str, str, list[str], list[tuple[str, str]]]] = []
+    if multi_site(clinic):
+        for n, site in enumerate(sorted(clinic.sites, key=lambda s: s.id), start=1):
+            mine = [v for v in view.sessions if v.block.site == site.id]
+            anchor = f"site{n}"
+            grids, toc = _views(view, mine, classes, anchor, f"{site.name} — ")
+            parts.append((anchor, site.name, grids, toc))
+    else:
+        grids, toc = _views(view, view.sessions, classes, "all", "")
+        parts.append(("all", "", grids, toc))
+
+    body.append('<nav class="toc"><b>Contents</b><ul>')
+    for anchor, name, _, toc in parts:
+        inner = "".join(f'<li><a href="#{i}">{escape(t)}</a></li>' for i, t in toc)
+        if name:
+            body.append(f'<li><a href="#{anchor}">{escape(name)}</a><ul>{inner}</ul></li>')
+        else:
+            body.append(inner)
+    body.append("</ul></nav>")
+    for anchor, name, grids, _ in parts:
+        body.append(f'<section class="site" id="{anchor}">')
+        if name:
+            body.append(
+                f'<h2 class="site">{escape(name)} <a class="up" href="#top">↑ contents</a></h2>'
             )
-            for t in v.session.therapists:
-                by_staff[(t, key_t, v.block.weekday)].append(_session_html(v, cls, v.room.name))
-        body.append(f'<div class="view by-room" data-week="{w}">')
-        body.append(f"<h2>Week of {monday.isoformat()} — by room</h2>")
-        body += _grid("Room", rooms, by_room, times, days)
-        body.append("</div>")
-        body.append(f'<div class="view by-therapist" data-week="{w}">')
-        body.append(f"<h2>Week of {monday.isoformat()} — by therapist</h2>")
-        body += _grid("Therapist", staff, by_staff, times, days)
-        body.append("</div>")
+        body += grids
+        body.append("</section>")
 
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

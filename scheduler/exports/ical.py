@@ -30,9 +30,10 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
+from scheduler.domain import Room
 from scheduler.exports.options import PublishOptions
 from scheduler.exports.privacy import neutral, redact_people, withheld_words
-from scheduler.exports.view import ScheduleView, SessionView
+from scheduler.exports.view import ScheduleView, SessionView, multi_site, room_label
 
 # The product name contains a withheld word, so it never appears in a feed.
 PRODID = "-//Clinic Scheduler//Timetable feeds 1//EN"
@@ -278,6 +279,23 @@ class _FeedBuilder:
             )
         return neutral(text, fallback)
 
+    def site_text(self, site_id: str) -> str:
+        """The site as feeds name it: its name, or its ID if the name has a withheld word."""
+        site = self.clinic.site_by_id.get(site_id)
+        name = site.name if site else site_id
+        if self.internal or not withheld_words(name):
+            return name
+        if not withheld_words(site_id):
+            return site_id
+        return self.public(name, "site name", "Site")
+
+    def room_text(self, room: Room) -> str:
+        """The room's public name, with its site's at a multi-site clinic."""
+        name = self.public(room.name, "room name", "Room")
+        if room.virtual or not multi_site(self.clinic):
+            return name
+        return f"{name} ({self.site_text(room.site)})"
+
     def prefix(self) -> str:
         base = self.options.calendar_name_prefix or self.clinic.settings.name
         return self.public(base, "calendar name", fallback="Clinic")
@@ -360,8 +378,9 @@ class _FeedBuilder:
         for r in sorted(clinic.rooms, key=lambda r: r.id):
             fname = _unique(f"room-{_slug(r.id)}.ics", used)
             room_file[r.id] = fname
-            name = f"{prefix} – {self.public(r.name, 'room name', 'Room')}"
-            self.calendar(fname, name, FeedInfo("room", r.id, r.name, fname))
+            name = f"{prefix} – {self.room_text(r)}"
+            label = room_label(clinic, r)
+            self.calendar(fname, name, FeedInfo("room", r.id, label, fname))
         patient_file: dict[str, str] = {}
         for p in sorted(clinic.patients, key=lambda p: p.id):
             if not p.calendar_consent:
@@ -389,7 +408,7 @@ class _FeedBuilder:
         s = v.session
         people = [p.id for p in v.patients] + [p.name for p in v.patients]
         code = s.code if self.internal else redact_people(self.public(s.code, "group code"), people)
-        room = self.public(v.room.name, "room name", "Room")
+        room = self.room_text(v.room)
         n = len(s.patients)
         count = f"{n} patient" + ("" if n == 1 else "s")
         summary = f"{code} ({count})"

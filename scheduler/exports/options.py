@@ -27,6 +27,9 @@ class PublishOptions:
 
     ``patient_place``: the neutral place shown in patient feeds; empty uses the site name
     (with any withheld word removed).
+
+    ``sign_in_skip_types``: session type IDs that get no printed sign-in sheet (e.g. the
+    individual sessions, when the counselor's note is the attendance record).
     """
 
     sign_in_shows: SignInShows = "name"
@@ -35,6 +38,7 @@ class PublishOptions:
     calendar_name_prefix: str = ""
     patient_place: str = ""
     walk_in_rows: int = 3
+    sign_in_skip_types: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.sign_in_shows not in ("name", "code"):

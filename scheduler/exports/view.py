@@ -17,6 +17,26 @@ from scheduler.domain import Block, Clinic, Patient, Room, SessionType, Therapis
 from scheduler.schedule import Schedule, Session, session_window
 
 
+def multi_site(clinic: Clinic) -> bool:
+    return len(clinic.sites) > 1
+
+
+def site_name(clinic: Clinic, site_id: str) -> str:
+    site = clinic.site_by_id.get(site_id)
+    return site.name if site else site_id
+
+
+def room_label(clinic: Clinic, room: Room) -> str:
+    """The room's name, with its site's name when the clinic has more than one site.
+
+    At eight sites "Group room 1" is eight rooms; the label must say which. A virtual room
+    serves every site, so it keeps its bare name.
+    """
+    if room.virtual or not multi_site(clinic):
+        return room.name
+    return f"{room.name} ({site_name(clinic, room.site)})"
+
+
 class ExportError(ValueError):
     """The schedule cannot be exported against this clinic."""
 
@@ -34,6 +54,7 @@ class SessionView:
     start: dt.datetime  # timezone-aware, clinic zone
     end: dt.datetime
     week_monday: dt.date
+    room_label: str  # the room's name, qualified with its site at a multi-site clinic
 
     @property
     def identity(self) -> str:
@@ -131,6 +152,7 @@ def build_view(clinic: Clinic, schedule: Schedule) -> ScheduleView:
                 start=start,
                 end=start + dt.timedelta(minutes=window.minutes),
                 week_monday=monday,
+                room_label=room_label(clinic, clinic.room_by_id[s.room]),
             )
         )
     unknown_unplaced = [

@@ -17,6 +17,7 @@ from scheduler.domain import (
     Phase,
     SessionKind,
     SessionType,
+    Sex,
     Track,
     Weekday,
     Window,
@@ -114,9 +115,10 @@ def session_types() -> tuple[SessionType, ...]:
         tracks: frozenset[Track],
         max_size: int = 12,
         modality: str | None = None,
-        single_sex: bool = False,
+        sexes: frozenset[Sex] = frozenset(),
         phases: frozenset[Phase] = frozenset(),
         cofacilitator_above: int | None = 10,
+        target_min: int = 4,  # a group of 2 or 3 is hardly a group (issue 10)
     ) -> SessionType:
         return SessionType(
             ident,
@@ -129,9 +131,10 @@ def session_types() -> tuple[SessionType, ...]:
             credentials=ALL_CREDENTIALS,
             modality=modality,
             tracks=tracks,
-            single_sex=single_sex,
+            sexes=sexes,
             phases=phases,
             cofacilitator_above=cofacilitator_above,
+            target_min=target_min,
         )
 
     return (
@@ -150,7 +153,7 @@ def session_types() -> tuple[SessionType, ...]:
             SessionKind.GROUP_THERAPY,
             adult,
             max_size=10,
-            single_sex=True,
+            sexes=frozenset({Sex.FEMALE}),  # women only, not merely one sex per group
             cofacilitator_above=None,
         ),
         group(

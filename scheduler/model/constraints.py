@@ -1,9 +1,9 @@
 """The hard rules of docs/RULES.md as CP-SAT constraints, one function per rule family.
 
 Rules decided by the data alone are applied while the options are precomputed
-(:mod:`scheduler.model.instance`): P2, T2, T3, T4, T5, T6 (sites), G2 (features), G3, S1,
-S2 and S3 leave an option out rather than constrain it. The functions here enforce the
-rest. ``inst.off`` (tests only) drops a rule.
+(:mod:`scheduler.model.instance`): P2, T2, T3, T4, T5, T6 (sites), T7, G2 (features), G3,
+S1, S2, S3 and S4 leave an option out rather than constrain it. The functions here enforce
+the rest. ``inst.off`` (tests only) drops a rule.
 """
 
 from __future__ import annotations

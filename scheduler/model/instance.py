@@ -151,21 +151,24 @@ class Instance:
     def patient_ok(self, p: Patient, b: Block, st: SessionType, w: int) -> bool:
         """rules.patient_can_attend, with the tests' dropped rules left out."""
         off = self.off
-        if not off & {"T2", "T3", "T4", "P2", "T6"}:
+        if not off & {"T2", "T3", "T4", "P2", "T6", "T7"}:
             ok = rules.patient_can_attend(self.clinic, p, b, st, w)
         else:
             c = self.clinic
+            win = session_window(b, st)
             ok = (
                 ("T3" in off or (b.kind is st.block_kind and st.duration_min <= b.window.minutes))
                 and ("T6" in off or b.site == p.site)
                 and ("P2" in off or p.in_treatment(c.block_date(b, w)))
                 and ("T4" in off or not c.is_closed(b, w))
-                and ("T2" in off or p.free(session_window(b, st), c.settings.travel_buffer_min))
+                and ("T2" in off or p.free(win, c.settings.travel_buffer_min))
+                and ("T7" in off or p.rested(win, c.settings.rest_after_night_min))
             )
         return (
             ok
             and ("S1" in off or p.track in st.tracks)
             and ("S3" in off or not st.phases or p.phase in st.phases)
+            and ("S4" in off or st.admits(p.sex))
         )
 
     def lead_ok(self, t_id: str, b: Block, st: SessionType, w: int) -> bool:
@@ -221,7 +224,12 @@ class Instance:
 
     def _build_patients(self) -> None:
         c = self.clinic
-        plan = [p for p in c.patients if any(in_treatment_week(c, p, w) for w in range(self.weeks))]
+        horizon = [
+            p for p in c.patients if any(in_treatment_week(c, p, w) for w in range(self.weeks))
+        ]
+        # P4: a patient admitted too late to owe any session starts later, takes no seat.
+        plan = [p for p in horizon if not rules.starts_later(c, p)]
+        self.starting_later = [p.id for p in horizon if rules.starts_later(c, p)]
         tiers = self._tiers(plan)
         curriculum = {
             track: [(i.session_type, i.per_week) for i in c.curriculum if i.track is track]

@@ -1,14 +1,49 @@
-"""Named soft goals, each a linear term; a term enters the objective only when its weight
-is non-zero, and every term's value is reported by name (SolveStats.terms).
+"""The two objectives: placement (lexicographic by priority) and quality (named terms).
 
-The objective is minimised in integer *points*: a counted term costs ``weight * K`` points
-per unit and an hour term ``weight`` points per ``g`` minutes, where ``g`` is the greatest
-common divisor of 60 and every session duration and ``K = 60 / g``. Reported objective
-values are points / K, i.e. the weighted sum of the terms in their natural units.
+Placement (RULES.md P3) is minimised first, on its own: each unplaced patient costs the
+weight of their priority level (:func:`priority_levels`), and each level's weight exceeds
+everything all lower levels together can cost, so the optimum places the most continuing
+patients, then the most new admissions of the earliest date, and so on. One weighted sum
+rather than one solve per level: the levels share one search and one proof. When the
+exact weights would pass :data:`LEXICOGRAPHIC_LIMIT` (thousands of patients over many
+admission dates), adjacent admission dates of one class share a level; the repair step
+(:mod:`scheduler.model.repair`) and the probe still rule out one-for-one inversions there.
+
+Quality is minimised second, with the placement held: named soft goals, each a linear
+term that enters only when its weight is non-zero, each value reported by name
+(SolveStats.terms). It is minimised in integer *points*: a counted term costs
+``weight * K`` points per unit and an hour term ``weight`` points per ``g`` minutes, where
+``g`` is the greatest common divisor of 60 and every session duration and ``K = 60 / g``.
+Reported objective values are points / K, the weighted sum of the terms in their units.
+
+Real groups (issue 10 item 6). Two terms, per class-block (week, block, type, patient
+class) with ``G`` groups open and ``n`` attendees:
+
+- ``small_groups``: seats short of the type's target size (``SessionType.target_size``,
+  default 4), ``target * G - min(n, R, R_phys + online)`` where ``R`` sums each open
+  room's reach ``min(target, its range top)``; a 2-seat office's group is always 2 short.
+  It is the fewest seats short any split of the attendees can leave, and the extraction
+  (:mod:`scheduler.model.extract`) splits to exactly that, so the value is the schedule's.
+- ``parallel_groups``: groups beyond ``ceil(n / H)``, the fewest rooms that could seat the
+  attendees with one leader each (``H``: the largest solo range top).
+
+Both are lower bounds on auxiliary integers that the minimisation pulls down to the
+value; phase one's model holds them too, where presolve drops them. (Written as
+equalities instead, they cut phase one's placement on a 30-patient tight clinic from 21
+to 16 at 5 s.) When phase two finds no schedule and phase one's is read back, their
+values, like continuity's, are not minimised and overstate.
+
+Weights: ``small_groups`` 3 per seat, ``parallel_groups`` 4 per group. Folding a group of 2
+into a parallel group that one room and leader could hold saves 2 (groups_opened) + 6 +
+4 = 12 points, more than its two patients' continuity (2 x 5), so five parallel groups of
+2, 2, 3, 2 and 2 become two; a lone patient kept with their own therapist in a group of 2
+costs 6 + 2 + 4, so that patient too is folded in. Placement is optimised first, on its
+own, so no weight here costs a patient their place.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Callable
@@ -16,9 +51,10 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from scheduler import rules
 from scheduler.domain import Weekday
 from scheduler.model.constraints import patient_sessions, therapist_sessions
-from scheduler.model.instance import Instance
+from scheduler.model.instance import ClassBlock, Instance
 from scheduler.model.options import Weights
 from scheduler.model.variables import Lit, Variables
 
@@ -34,16 +70,17 @@ class Term:
     divisor: int  # 1 for counted terms, K for hour terms (expr counts g-minute units)
 
 
-#: The placement terms, optimised first (see scheduler.model.solve).
-PLACEMENT = ("unplaced_continuing", "unplaced_new", "admission_order")
+#: Largest total placement weight with one level per admission date; above it dates merge.
+LEXICOGRAPHIC_LIMIT = 2**40
 
 
 @dataclass
 class Objective:
     terms: list[Term]
-    scale: int  # K: objective points per unit of the reported objective
-    placement: cp_model.LinearExprT  # points of the placement terms
-    total: cp_model.LinearExprT  # points of every term
+    scale: int  # K: quality points per unit of the reported objective
+    placement: cp_model.LinearExprT  # placement points: unmet locks, unplaced patients
+    total: cp_model.LinearExprT  # quality points of every quality term
+    lock_weight: int = 1  # placement points of one unmet lock (RULES.md L1)
 
 
 def unit_minutes(inst: Instance) -> int:
@@ -62,9 +99,6 @@ def add_objective(
     terms: list[Term] = []
     w = weights.as_dict()
     builders: dict[str, Callable[[], cp_model.LinearExprT]] = {
-        "unplaced_continuing": lambda: _unplaced(inst, v, continuing=True),
-        "unplaced_new": lambda: _unplaced(inst, v, continuing=False),
-        "admission_order": lambda: _admission_order(inst, v),
         "continuity": lambda: _continuity(model, inst, v),
         "cohort": lambda: _cohort(model, inst, v),
         "spread": lambda: _spread(model, inst, v),
@@ -72,30 +106,31 @@ def add_objective(
         "load_balance": lambda: _load_balance(model, inst, v, g),
         "evening_saturday": lambda: _evening_saturday(inst, v, g),
         "groups_opened": lambda: sum(v.room.values()),
+        "small_groups": lambda: _small_groups(model, inst, v),
+        "parallel_groups": lambda: _parallel_groups(model, inst, v),
     }
     hour_terms = {"load_balance", "evening_saturday"}
     objective: list[cp_model.LinearExprT] = []
-    placement: list[cp_model.LinearExprT] = []
     for name, build in builders.items():
         if w[name] == 0:
             continue
         expr = build()
         hours = name in hour_terms
         terms.append(Term(name, expr, k if hours else 1))
-        points = (w[name] if hours else w[name] * k) * expr
-        objective.append(points)
-        if name in PLACEMENT:
-            placement.append(points)
-    return Objective(terms, k, sum(placement), sum(objective))
+        objective.append((w[name] if hours else w[name] * k) * expr)
+    costs = patient_costs(inst)
+    # A lock is the coordinator's instruction: it outweighs every placement together, so a
+    # lock is dropped only when it cannot hold, never to place a patient (RULES.md L1).
+    lock_weight = lock_cost(costs)
+    placement = sum(c * (1 - v.placed[pid]) for pid, c in costs.items()) + sum(
+        lock_weight * (1 - lit) for lit in v.lock_ok.values()
+    )
+    return Objective(terms, k, placement, sum(objective), lock_weight)
 
 
-def _unplaced(inst: Instance, v: Variables, continuing: bool) -> cp_model.LinearExprT:
-    ids = [pid for pid, info in inst.patients.items() if info.continuing is continuing]
-    return len(ids) - sum(v.placed[pid] for pid in ids)
-
-
-def _admission_order(inst: Instance, v: Variables) -> cp_model.LinearExprT:
-    return sum(info.tier * (1 - v.placed[pid]) for pid, info in inst.patients.items() if info.tier)
+def lock_cost(costs: dict[str, int]) -> int:
+    """Placement points of one unmet lock: more than every patient unplaced together."""
+    return sum(costs.values()) + 1
 
 
 def _continuity(model: cp_model.CpModel, inst: Instance, v: Variables) -> cp_model.LinearExprT:
@@ -131,6 +166,108 @@ def _continuity(model: cp_model.CpModel, inst: Instance, v: Variables) -> cp_mod
         if len(ys) > biggest:
             model.add(sum(ys) <= biggest)
     return sum(missed)
+
+
+def _members(inst: Instance, v: Variables, cb: ClassBlock) -> list[tuple[bool, Lit]]:
+    """Each possible attendee of a class-block: (telehealth consent, attends)."""
+    act = cb.key[:3]
+    return [
+        (inst.patients[pid].patient.telehealth_ok, v.attend[(pid, act)])
+        for pid in cb.members
+        if (pid, act) in v.attend
+    ]
+
+
+def _small_groups(model: cp_model.CpModel, inst: Instance, v: Variables) -> cp_model.LinearExprT:
+    """Seats short of the target size (``SessionType.target_size``), summed over groups.
+
+    Per class-block with ``G`` groups open and ``n`` attendees, a group in a room whose
+    range tops out at ``h`` can reach ``min(target, h)``; ``R`` sums that over the open
+    rooms (``R_phys`` over the physical ones). The fewest seats short any split can leave
+    is ``target * G - min(n, R, R_phys + online)`` (a max-flow bound: offline patients sit
+    only in physical rooms); the extraction (:mod:`scheduler.model.extract`) splits the
+    attendees to reach exactly that, so the value reported is the schedule's own.
+    """
+    out = []
+    for key, cb in inst.class_blocks.items():
+        target = inst.types[key[2]].target_size
+        reach: list[cp_model.LinearExprT] = []
+        reach_phys: list[cp_model.LinearExprT] = []
+        opened: list[Lit] = []
+        always_full = True
+        for opt in cb.rooms:
+            u = v.room[(key, opt.room)]
+            co = v.co.get((key, opt.room))
+            opened.append(u)
+            expr = _reach(target, u, co, opt.solo, opt.co)
+            always_full = always_full and min(r[0] for r in (opt.solo, opt.co) if r) >= target
+            (reach if opt.virtual else reach_phys).append(expr)
+        if always_full:
+            continue  # every group that can open holds at least the target
+        members = _members(inst, v, cb)
+        n = sum(var for _, var in members)
+        online = sum(var for tele, var in members if tele)
+        seats = target * sum(opened)
+        phys = cp_model.LinearExpr.sum(reach_phys)
+        short = model.new_int_var(0, target * len(opened), f"small_groups[{key}]")
+        # Lower bounds, not an equality: phase one's model holds these too, and there,
+        # bounds that presolve drops cost nothing while an equality (max of the three) cut
+        # placement on a 30-patient tight clinic from 21 to 16 (5 s, seed 0).
+        model.add(short >= seats - n)
+        model.add(short >= seats - cp_model.LinearExpr.sum(reach) - phys)
+        model.add(short >= seats - phys - online)
+        out.append(short)
+    return sum(out)
+
+
+def _reach(
+    target: int,
+    u: Lit,
+    co: Lit | None,
+    solo: tuple[int, int] | None,
+    co_range: tuple[int, int] | None,
+) -> cp_model.LinearExprT:
+    """How far towards ``target`` one room's group can fill: its range's top, at most the
+    target, for the range in use (co-led when ``co``; constraints tie ``co`` to ``u``)."""
+    if solo is None:
+        assert co_range is not None
+        return min(target, co_range[1]) * u
+    reach_solo = min(target, solo[1])
+    if co is None or co_range is None:
+        return reach_solo * u
+    return reach_solo * u + (min(target, co_range[1]) - reach_solo) * co
+
+
+def _parallel_groups(model: cp_model.CpModel, inst: Instance, v: Variables) -> cp_model.LinearExprT:
+    """Groups beyond the fewest that could seat a class-block's attendees, one leader each.
+
+    With ``G`` groups open and ``n`` attendees the value is ``G - min(G, ceil(n / H))`` at
+    the optimum (the groups credited are bounded by ``H * credit <= n + H - 1``). ``H`` is
+    the largest one-leader (solo) range top among the rooms, physical rooms only when some
+    possible attendee lacks telehealth consent (the largest range when no room has a solo
+    one). A co-led group needs the same two therapists as two solo groups, so only solo
+    ranges count: groups of 6 and 5 in place of one co-led 11 are not priced.
+    """
+    out = []
+    for key, cb in inst.class_blocks.items():
+        if len(cb.rooms) < 2:
+            continue  # one room: never two groups
+        members = _members(inst, v, cb)
+        rooms = cb.rooms
+        if not all(tele for tele, _ in members) and any(not o.virtual for o in rooms):
+            rooms = [o for o in rooms if not o.virtual]
+        tops = [o.solo[1] for o in rooms if o.solo is not None]
+        top = max(tops or [o.co[1] for o in rooms if o.co is not None])
+        opened = sum(v.room[(key, o.room)] for o in cb.rooms)
+        n = sum(var for _, var in members)
+        # Bounds only, as in _small_groups: ``credit <= ceil(n / H)`` and ``<= G``.
+        credit = model.new_int_var(0, len(cb.rooms), f"credited_groups[{key}]")
+        model.add(top * credit <= n + top - 1)
+        model.add(credit <= opened)
+        extra = model.new_int_var(0, len(cb.rooms) - 1, f"parallel_groups[{key}]")
+        model.add(extra >= opened - credit)
+        out.append(extra)
+    return sum(out)
 
 
 def _group_starts(inst: Instance, v: Variables, pid: str) -> dict[int, list[Lit]]:
@@ -213,13 +350,51 @@ def _evening_saturday(inst: Instance, v: Variables, g: int) -> cp_model.LinearEx
     return sum(out)
 
 
-def patient_costs(inst: Instance, weights: Weights) -> dict[str, int]:
-    """Each patient's phase-one points when unplaced (the placement terms' weights)."""
-    k = 60 // unit_minutes(inst)
-    out = {}
-    for pid, info in inst.patients.items():
-        w = weights.unplaced_continuing if info.continuing else weights.unplaced_new
-        out[pid] = k * (w + weights.admission_order * info.tier)
+def priority_levels(inst: Instance) -> list[list[str]]:
+    """The patients in placement levels, highest priority first (RULES.md P3): one level per
+    distinct :func:`scheduler.rules.priority_key`, unless the exact weights would pass
+    :data:`LEXICOGRAPHIC_LIMIT`; then each class's dates are cut into fewer runs of adjacent
+    dates (continuing and new admissions never share a level)."""
+    clinic = inst.clinic
+    keys = {pid: rules.priority_key(clinic, info.patient) for pid, info in inst.patients.items()}
+    ordered = sorted(inst.patients, key=lambda pid: (keys[pid], pid))
+    runs = len(set(keys.values()))
+    while True:
+        levels = _cut(ordered, keys, runs)
+        if runs <= 1 or math.prod(len(lv) + 1 for lv in levels) <= LEXICOGRAPHIC_LIMIT:
+            return levels
+        runs -= 1
+
+
+def _cut(ordered: list[str], keys: dict[str, tuple[int, dt.date]], runs: int) -> list[list[str]]:
+    """Each class (continuing, new) in at most ``runs`` levels of whole admission dates, of
+    about equal size; never two classes in one level."""
+    classes: dict[int, list[str]] = defaultdict(list)
+    for pid in ordered:
+        classes[keys[pid][0]].append(pid)
+    levels: list[list[str]] = []
+    for members in classes.values():
+        dates = sorted({keys[p] for p in members})
+        target = 0.0 if len(dates) <= runs else len(members) / runs  # 0: a level a date
+        cut: list[list[str]] = [[]]
+        for date in dates:
+            if cut[-1] and len(cut[-1]) >= target:
+                cut.append([])
+            cut[-1] += [p for p in members if keys[p] == date]
+        levels.extend(cut)
+    return levels
+
+
+def patient_costs(inst: Instance) -> dict[str, int]:
+    """Each patient's placement points when unplaced: the weight of their level, one more
+    than every lower level's patients together weigh (lexicographic, module docstring)."""
+    out: dict[str, int] = {}
+    below = 0
+    for level in reversed(priority_levels(inst)):
+        weight = below + 1
+        for pid in level:
+            out[pid] = weight
+        below += weight * len(level)
     return out
 
 

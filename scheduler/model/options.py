@@ -12,17 +12,13 @@ from dataclasses import dataclass, fields
 
 @dataclass(frozen=True)
 class Weights:
-    """One weight per named soft goal; ``SolveStats.terms`` reports each term's value.
+    """One weight per named quality goal; ``SolveStats.terms`` reports each term's value.
 
-    The placement weights dwarf the quality weights so that no amount of comfort is ever
-    bought with a lost patient: a patient's quality terms together stay well below
-    ``unplaced_new``.
+    Placement has no weights here: it is optimised first and on its own, strictly by
+    priority (RULES.md P3, :mod:`scheduler.model.objective`), so no amount of comfort is
+    ever bought with a lost patient.
     """
 
-    # Placement: continuing patients keep their place before new admissions are taken.
-    unplaced_continuing: int = 1000  # per continuing patient not placed
-    unplaced_new: int = 100  # per new admission not placed
-    admission_order: int = 1  # per step (0..10) of earlier admission among the unplaced
     # Quality of the placed patients' weeks.
     continuity: int = 5  # per patient whose primary therapist leads none of their groups
     cohort: int = 2  # per extra time of day a patient's groups start at (same peers)
@@ -32,6 +28,9 @@ class Weights:
     load_balance: int = 1  # per hour of the busiest therapist's week
     evening_saturday: int = 1  # per staff hour in evening (from 17:00) or weekend sessions
     groups_opened: int = 2  # per group session opened
+    # Real groups (see scheduler.model.objective for the formulation and measurements).
+    small_groups: int = 3  # per seat a group is short of its type's target size
+    parallel_groups: int = 4  # per parallel group beyond the fewest that could seat them
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -43,14 +42,25 @@ class Weights:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+#: CP-SAT deterministic time per second of ``time_limit_s``; see SolveOptions (measured
+#: in benchmarks/calibrate.py).
+DETERMINISTIC_PER_SECOND = 1.0
+#: The wall clock's safety ceiling as a multiple of ``time_limit_s``: far enough above the
+#: deterministic budget that a busy machine still finishes by the budget.
+WALL_CEILING = 6.0
+
+
 @dataclass(frozen=True)
 class SolveOptions:
     """How long and how to solve.
 
-    ``time_limit_s`` is a wall-clock limit, always finite. ``deterministic_time`` is CP-SAT's
-    deterministic limit (defaults to ``time_limit_s``): with a fixed ``seed`` and ``workers``
-    the search is reproducible whenever it ends by optimality or by this limit rather than by
-    the wall clock.
+    The search is budgeted in CP-SAT's deterministic time, a work counter, so that the same
+    input, ``seed`` and ``workers`` give the same timetable on a busy machine as on an idle
+    one. ``deterministic_time`` defaults to ``time_limit_s`` times
+    :data:`DETERMINISTIC_PER_SECOND` (calibrated so the default takes about
+    ``time_limit_s`` on an idle 2-core machine). The wall clock is only a safety ceiling,
+    ``time_limit_s`` times :data:`WALL_CEILING`; a run it cuts says so
+    (``SolveStats.clock_cut``) and may differ when re-run.
     """
 
     time_limit_s: float = 30.0
@@ -58,10 +68,22 @@ class SolveOptions:
     workers: int = 2
     weights: Weights = Weights()
     deterministic_time: float | None = None
+    #: The wall-clock ceiling; None for ``time_limit_s`` times :data:`WALL_CEILING`.
+    wall_ceiling_s: float | None = None
     log: bool = False
     #: Solve each site on its own, one after another (see scheduler.model.sites); the
     #: therapists and virtual rooms an earlier site booked are taken out for later sites.
     by_site: bool = True
+
+    @property
+    def work(self) -> float:
+        """The deterministic budget of the whole solve."""
+        return self.deterministic_time or self.time_limit_s * DETERMINISTIC_PER_SECOND
+
+    @property
+    def ceiling_s(self) -> float:
+        """The wall-clock safety ceiling of the whole solve."""
+        return self.wall_ceiling_s or self.time_limit_s * WALL_CEILING
 
     def __post_init__(self) -> None:
         if not 0 < self.time_limit_s < float("inf"):
@@ -70,6 +92,8 @@ class SolveOptions:
             raise ValueError("workers must be at least 1")
         if self.deterministic_time is not None and not 0 < self.deterministic_time < float("inf"):
             raise ValueError("deterministic_time must be finite and above 0")
+        if self.wall_ceiling_s is not None and not 0 < self.wall_ceiling_s < float("inf"):
+            raise ValueError("wall_ceiling_s must be finite and above 0")
 
 
 @dataclass(frozen=True)
@@ -80,6 +104,9 @@ class ProgressEvent:
     objective: float
     best_bound: float
     placed: int
+    #: What the solver is doing, in a few words ("placing patients"), shown capitalised by
+    #: scheduler.progress; empty when it does not say.
+    phase: str = ""
 
 
 class ModelInvalidError(RuntimeError):

@@ -31,7 +31,7 @@ from scheduler.domain import Clinic, Closure, Therapist, Weekday
 from scheduler.model.bound import count_bound
 from scheduler.model.instance import Instance, in_treatment_week
 from scheduler.model.options import ProgressEvent, SolveOptions
-from scheduler.schedule import Schedule, Session, SolveStats, Unplaced
+from scheduler.schedule import ClassPlacement, Schedule, Session, SolveStats, UnmetLock, Unplaced
 
 Progress = Callable[[ProgressEvent], None]
 #: Share of the time limit kept back from the sites' solves (extraction after each).
@@ -150,15 +150,11 @@ def joint_placed_bound(
     T1, G5 and G6 budgets tie the sites, and each site alone has them all), so the sites'
     bounds add up to a bound for the clinic. The limits are shared by patients; a site
     whose relaxation runs out of time counts all its patients (still a bound)."""
-    end = time.monotonic() + wall
     total = 0
-    everyone = left = sum(sizes.values())
+    everyone = sum(sizes.values())
     for site, n in sizes.items():
         inst = Instance(site_clinic(clinic, site, []), waivers=clinic)
-        # What is left of the wall clock (building each site's data takes some of it).
-        site_wall = (end - time.monotonic()) * n / left
-        total += count_bound(inst, site_wall, deterministic * n / everyone, seed)
-        left -= n
+        total += count_bound(inst, wall, deterministic * n / everyone, seed)
     return total
 
 
@@ -179,21 +175,23 @@ def solve_by_site(
         )
         for s in sites
     }
-    det_total = options.deterministic_time or options.time_limit_s
+    det_total = options.work
     det_used = det_total * JOINT_SHARE  # kept for the whole clinic's bound, solved last
     owners = day_owners(clinic)
     sessions: list[Session] = []
     unplaced: list[Unplaced] = []
+    later: list[str] = []
+    unmet: list[UnmetLock] = []
     parts: list[SolveStats] = []
     placed_before = 0
     first: float | None = 0.0
     for i, site in enumerate(sites):
         left = sum(size[s] for s in sites[i:])
         share = size[site] / left
-        # A little of the limit is kept back for building each site's sessions and reasons.
-        budget = options.time_limit_s * (1 - MARGIN - JOINT_SHARE) - (time.monotonic() - start)
-        wall = max(0.5, budget * share)
+        # Budgets in deterministic time only (same input, same answer); each site's wall
+        # ceiling is its share of the whole solve's.
         det = max(0.5, (det_total - det_used) * share)
+        wall = max(0.5, options.time_limit_s * det / det_total)
         sub = dataclasses.replace(options, time_limit_s=wall, deterministic_time=det, by_site=False)
         progress = _offset(on_progress, start, placed_before) if on_progress else None
         site_start = time.monotonic() - start
@@ -204,22 +202,23 @@ def solve_by_site(
         det_used += det
         sessions.extend(part.sessions)
         unplaced.extend(part.unplaced)
+        later.extend(part.starting_later)
+        unmet.extend(part.unmet_locks)
         parts.append(part.stats)
         placed_before += len(part.placed_patients)
     # After the sites, so that the first schedule comes as early as it can; the sites'
     # building and extraction may overrun their shares, so the bound keeps at least half
     # of its own.
-    reserved = options.time_limit_s * JOINT_SHARE
-    wall = options.time_limit_s * (1 - MARGIN) - (time.monotonic() - start)
-    joint = joint_placed_bound(
-        clinic, size, max(reserved / 2, wall), det_total * JOINT_SHARE, options.seed
-    )
+    ceiling = max(options.ceiling_s - (time.monotonic() - start), 1.0)
+    joint = joint_placed_bound(clinic, size, ceiling, det_total * JOINT_SHARE, options.seed)
     return Schedule(
         week_start=clinic.settings.week_start,
         weeks=clinic.settings.weeks,
         sessions=tuple(sessions),
         unplaced=tuple(unplaced),
         stats=_merge(parts, options, time.monotonic() - start, first, max(joint, placed_before)),
+        starting_later=tuple(later),
+        unmet_locks=tuple(unmet),
     )
 
 
@@ -269,4 +268,29 @@ def _merge(
         terms=dict(terms),
         first_solution_s=first,
         placed_bound=placed_bound,
+        by_priority=_merge_classes(parts),
+        clock_cut=any(p.clock_cut for p in parts),
     )
+
+
+def _merge_classes(parts: list[SolveStats]) -> tuple[ClassPlacement, ...]:
+    """The sites' priority classes added up by name, in priority order. A class's maximum
+    is the sum of the sites' when every site proved its own: proven for the sites solved in
+    turn (a site's maximum holds given what earlier sites booked of shared staff)."""
+    names: list[str] = []
+    rows: dict[str, list[ClassPlacement]] = defaultdict(list)
+    for part in parts:
+        for c in part.by_priority:
+            if c.name not in rows:
+                names.append(c.name)
+            rows[c.name].append(c)
+    names.sort(key=lambda n: (n != "continuing", n))
+    out = []
+    for name in names:
+        cs = rows[name]
+        maxima = [c.proven_max for c in cs]
+        proven = None if any(m is None for m in maxima) else sum(m for m in maxima if m is not None)
+        out.append(
+            ClassPlacement(name, sum(c.patients for c in cs), sum(c.placed for c in cs), proven)
+        )
+    return tuple(out)

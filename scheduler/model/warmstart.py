@@ -384,10 +384,11 @@ def warm_start(inst: Instance, v: Variables) -> dict[Lit, int] | None:
 
 
 def complete_hint(
-    model: cp_model.CpModel, partial: dict[Lit, int], time_limit_s: float
+    model: cp_model.CpModel, partial: dict[Lit, int], deterministic: float, wall: float
 ) -> dict[int, int] | None:
     """Every variable's value in a solution that agrees with ``partial``, or None when no
-    such solution is found (the partial values break a rule) within the time limit."""
+    such solution is found (the partial values break a rule) within the deterministic
+    limit (``wall`` is only the safety ceiling)."""
     model.clear_hints()  # type: ignore[no-untyped-call]
     for var, val in partial.items():
         model.add_hint(var, val)
@@ -395,8 +396,8 @@ def complete_hint(
     p = solver.parameters
     p.fix_variables_to_their_hinted_value = True
     p.num_workers = 1
-    p.max_time_in_seconds = max(time_limit_s, 0.05)
-    p.max_deterministic_time = max(time_limit_s, 0.05)
+    p.max_time_in_seconds = max(wall, 0.05)
+    p.max_deterministic_time = max(deterministic, 0.05)
     p.stop_after_first_solution = True
     status = solver.solve(model)
     model.clear_hints()  # type: ignore[no-untyped-call]
