@@ -34,7 +34,7 @@ def _cpu() -> float:
 
 def _clinic(name: str) -> Clinic:
     if name == "sample":
-        from scheduler.workbook import read_clinic
+        from scheduler.inputs.workbook import read_clinic
 
         return read_clinic(Path(__file__).parents[1] / "data" / "sample_clinic.xlsx")
     return by_name(name).build()

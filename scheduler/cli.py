@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 from scheduler import __version__
 from scheduler.domain import Clinic
+from scheduler.inputs.errors import LocatedProblem
 from scheduler.schedule import Schedule
 from scheduler.terminal import emit, silence
-from scheduler.workbook_errors import LocatedProblem
 
 if TYPE_CHECKING:
     from scheduler.progress import Mode
@@ -63,13 +63,13 @@ def _default_input() -> Path:
 def _load(path: Path, *, writes: bool) -> tuple[Clinic, str, int]:
     """Read and check the clinic at ``path``: its input hash and how many warnings.
 
-    Every command shares scheduler.validate's notion (:class:`~scheduler.validate.Checked`):
-    errors (the input cannot be read) stop it with exit status 2; warnings (planning
-    problems) are printed and it goes on — ``solve`` lists the patients they affect as
-    unplaced, with the reason.
+    Every command shares one notion of problems
+    (:class:`~scheduler.inputs.validate.Checked`): errors (the input cannot be read) stop
+    it with exit status 2; warnings (planning problems) are printed and it goes on —
+    ``solve`` lists the patients they affect as unplaced, with the reason.
     """
-    from scheduler.validate import check_path, errors_text, warnings_text
-    from scheduler.workbook import input_hash
+    from scheduler.inputs.validate import check_path, errors_text, warnings_text
+    from scheduler.inputs.workbook import input_hash
 
     checked = check_path(path)
     blank = [] if checked.clinic is None else empty_sheets(checked.clinic)
@@ -111,7 +111,7 @@ def empty_sheets(clinic: Clinic) -> list[LocatedProblem]:
 
 
 def patients_in_plan(clinic: Clinic) -> int:
-    from scheduler.validate import in_plan
+    from scheduler.inputs.validate import in_plan
 
     return sum(1 for p in clinic.patients if in_plan(clinic, p))
 
@@ -119,14 +119,14 @@ def patients_in_plan(clinic: Clinic) -> int:
 def patients_to_place(clinic: Clinic) -> int:
     """The patients the solve places or lists as unplaced: those in the plan, less those
     admitted too late to owe a session, who start next week (RULES.md P4)."""
+    from scheduler.inputs.validate import in_plan
     from scheduler.rules import starts_later
-    from scheduler.validate import in_plan
 
     return sum(1 for p in clinic.patients if in_plan(clinic, p) and not starts_later(clinic, p))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from scheduler.validate import summary
+    from scheduler.inputs.validate import summary
 
     clinic, _, warnings = _load(Path(args.input), writes=False)
     found = f"no errors, {warnings} warning(s) (above)" if warnings else "no problems found"
@@ -136,7 +136,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from scheduler.workbook import write_template
+    from scheduler.inputs.workbook import write_template
 
     path = Path(args.path)
     if path.suffix.lower() != ".xlsx":
@@ -156,7 +156,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from scheduler.generator import generate_clinic
-    from scheduler.workbook import write_csv_folder, write_workbook
+    from scheduler.inputs.workbook import write_csv_folder, write_workbook
 
     try:
         clinic = generate_clinic(

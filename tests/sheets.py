@@ -11,7 +11,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from scheduler.workbook_errors import LocatedProblem
+from scheduler.inputs.errors import LocatedProblem
 
 Where = tuple[str, int | None, str | None]
 CellValue = str | float | dt.date | dt.time | None

@@ -13,7 +13,7 @@ from factory import patient, tiny_clinic, window
 
 from scheduler.cli import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_NO_SCHEDULE, EXIT_OK, main
 from scheduler.domain import Commitment, CommitmentKind, Weekday
-from scheduler.workbook import read_clinic, write_csv_folder, write_workbook
+from scheduler.inputs.workbook import read_clinic, write_csv_folder, write_workbook
 
 
 @pytest.fixture

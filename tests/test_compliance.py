@@ -27,7 +27,7 @@ from scheduler.domain import Clinic, Commitment, CommitmentKind, Weekday
 from scheduler.exports import publish
 from scheduler.exports.excel import compliance_rows
 from scheduler.exports.view import build_view
-from scheduler.workbook import write_workbook
+from scheduler.inputs.workbook import write_workbook
 
 
 def family_clinic(family_lead: frozenset[str]) -> Clinic:

@@ -21,8 +21,8 @@ from scheduler.generator import (
     session_types,
     write_sample_data,
 )
+from scheduler.inputs.validate import CHECKS, planning_problems
 from scheduler.rules import family_slots, individual_slots, patient_can_attend
-from scheduler.validate import CHECKS, planning_problems
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -335,7 +335,7 @@ def test_generated_clinics_are_valid(patients: int, sites: int, seed: int, tight
 
 
 def test_sample_data_twins_read_back_as_the_sample(tmp_path: Path, sample: Clinic) -> None:
-    from scheduler.workbook import read_clinic
+    from scheduler.inputs.workbook import read_clinic
 
     write_sample_data(tmp_path)
     assert read_clinic(tmp_path / "sample_clinic.xlsx") == sample
@@ -343,7 +343,7 @@ def test_sample_data_twins_read_back_as_the_sample(tmp_path: Path, sample: Clini
 
 
 def test_shipped_data_is_the_sample(sample: Clinic) -> None:
-    from scheduler.workbook import read_clinic
+    from scheduler.inputs.workbook import read_clinic
 
     assert read_clinic(DATA / "sample_clinic.xlsx") == sample
     assert read_clinic(DATA / "sample_clinic") == sample
@@ -352,7 +352,7 @@ def test_shipped_data_is_the_sample(sample: Clinic) -> None:
 def test_command_line_writes_a_csv_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from scheduler.workbook import read_clinic
+    from scheduler.inputs.workbook import read_clinic
 
     out = tmp_path / "clinic"
     assert main([str(out), "--patients", "45", "--sites", "2", "--seed", "9", "--tight"]) == 0

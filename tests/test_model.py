@@ -621,7 +621,7 @@ def test_l1_impossible_lock_is_unmet_with_its_reason_and_everyone_else_placed() 
 def test_l1_locks_that_conflict_with_each_other_drop_one() -> None:
     """Each lock alone can hold (validate is clean); together they ask for two individual
     sessions a week. One is kept, the other is unmet and names the one kept."""
-    from scheduler.validate import lock_conflicts
+    from scheduler.inputs.validate import lock_conflicts
 
     locks = (Lock("A", "MON-IND", "IND", patient="P1"), Lock("B", "WED-IND", "IND", patient="P1"))
     clinic = tiny_clinic(locks=locks)

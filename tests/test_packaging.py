@@ -54,7 +54,7 @@ def test_an_installed_wheel_finds_its_sample_clinic(wheel: Path, tmp_path: Path)
     elsewhere = tmp_path / "elsewhere"  # no data/ folder here
     elsewhere.mkdir()
     code = (
-        "import scheduler.cli as cli; from scheduler.workbook import read_clinic; "
+        "import scheduler.cli as cli; from scheduler.inputs.workbook import read_clinic; "
         "p = cli._default_input(); print(p); print(len(read_clinic(p).patients))"
     )
     done = subprocess.run(

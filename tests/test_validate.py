@@ -12,7 +12,8 @@ from sheets import add_row, set_cell, settings_row, where
 from solved import solved
 
 from scheduler.domain import Closure, Commitment, CommitmentKind, Problem, Site, Weekday
-from scheduler.validate import (
+from scheduler.inputs.errors import LocatedProblem
+from scheduler.inputs.validate import (
     format_problems,
     group_seats_needed,
     group_seats_offered,
@@ -20,8 +21,7 @@ from scheduler.validate import (
     summary,
     validate_path,
 )
-from scheduler.workbook import read_clinic_located, write_csv_folder, write_workbook
-from scheduler.workbook_errors import LocatedProblem
+from scheduler.inputs.workbook import read_clinic_located, write_csv_folder, write_workbook
 
 
 def problems(path: Path) -> list[LocatedProblem]:

@@ -28,17 +28,7 @@ from scheduler.domain import (
     Track,
     Weekday,
 )
-from scheduler.workbook import (
-    TEMPLATE_VERSION,
-    InputError,
-    LocatedProblem,
-    input_hash,
-    read_clinic,
-    write_csv_folder,
-    write_template,
-    write_workbook,
-)
-from scheduler.workbook_cells import (
+from scheduler.inputs.cells import (
     CellError,
     fmt_number,
     fmt_set,
@@ -48,7 +38,17 @@ from scheduler.workbook_cells import (
     parse_set,
     parse_time,
 )
-from scheduler.workbook_spec import TABLE_BY_SHEET, TABLES
+from scheduler.inputs.spec import TABLE_BY_SHEET, TABLES
+from scheduler.inputs.workbook import (
+    TEMPLATE_VERSION,
+    InputError,
+    LocatedProblem,
+    input_hash,
+    read_clinic,
+    write_csv_folder,
+    write_template,
+    write_workbook,
+)
 
 FORMULA = '=HYPERLINK("http://x","y")'
 
@@ -609,7 +609,7 @@ def test_a_control_byte_in_a_shared_text_is_located_at_its_cells(book: Path) -> 
 def test_a_shared_text_problem_not_found_in_a_cell_is_reported(book: Path, monkeypatch) -> None:
     import xml.etree.ElementTree as ET
 
-    import scheduler.workbook as wb
+    import scheduler.inputs.workbook as wb
 
     def broken(*_a: object, **_k: object) -> None:
         raise ET.ParseError("not well-formed (invalid token): line 1, column 80")
@@ -621,7 +621,7 @@ def test_a_shared_text_problem_not_found_in_a_cell_is_reported(book: Path, monke
 
 def test_each_sheet_is_read_once(book: Path, monkeypatch) -> None:
     # Formula cells without a saved result are found in the same pass as the values.
-    import scheduler.workbook_xlsx as wx
+    import scheduler.inputs.xlsx as wx
 
     set_cell(book, "Rooms", 2, "capacity", "=10+2")
     reads: list[object] = []
@@ -643,7 +643,7 @@ def test_inline_texts_read_as_openpyxl_reads_them() -> None:
 
     from openpyxl.cell.text import Text
 
-    import scheduler.workbook_xlsx as wx
+    import scheduler.inputs.xlsx as wx
 
     ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     xml = (

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sheets import add_row, set_cell, settings_row
 
 from scheduler.domain import Clinic, Commitment, CommitmentKind, Sex, Weekday, Window
-from scheduler.workbook import InputError, read_clinic, write_csv_folder, write_workbook
+from scheduler.inputs.workbook import InputError, read_clinic, write_csv_folder, write_workbook
 
 
 def night_clinic() -> Clinic:

@@ -10,7 +10,7 @@ from scheduler.generator.clinic import sample_clinic
 
 def write_clinic(clinic: Clinic, out: Path) -> None:
     """Write ``clinic`` as a workbook when ``out`` ends in .xlsx, else as a CSV folder."""
-    from scheduler.workbook import write_csv_folder, write_workbook
+    from scheduler.inputs.workbook import write_csv_folder, write_workbook
 
     if out.suffix.lower() == ".xlsx":
         write_workbook(clinic, out)

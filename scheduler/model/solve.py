@@ -604,7 +604,7 @@ def _unmet_locks(
     assumptions (assumptions and an objective do not mix in CP-SAT). ``dropped`` are the
     locks the solve gave up; one the extraction keeps all the same is not unmet. ``proven``:
     the solve proved that no schedule keeps more locks."""
-    from scheduler.validate import lock_conflicts
+    from scheduler.inputs.validate import lock_conflicts
 
     unmet = [
         lk.id

@@ -16,7 +16,7 @@ from scheduler.domain import (
     Problem,
     Window,
 )
-from scheduler.workbook_cells import (
+from scheduler.inputs.cells import (
     fmt_bool,
     fmt_number,
     fmt_opt,
@@ -24,8 +24,8 @@ from scheduler.workbook_cells import (
     fmt_time,
     fmt_weekday,
 )
-from scheduler.workbook_errors import LocatedProblem
-from scheduler.workbook_spec import (
+from scheduler.inputs.errors import LocatedProblem
+from scheduler.inputs.spec import (
     CLINIC,
     CLINIC_SETTINGS,
     SHEET_ORDER,

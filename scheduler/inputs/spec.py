@@ -24,7 +24,7 @@ from scheduler.domain import (
     Track,
     Weekday,
 )
-from scheduler.workbook_cells import (
+from scheduler.inputs.cells import (
     CellKind,
     enum_parser,
     enum_set_parser,

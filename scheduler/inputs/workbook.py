@@ -1,6 +1,6 @@
 """The clinic workbook: Excel or a folder of CSV files in, workbook, CSV folder or template out.
 
-Layout (``scheduler/workbook_spec.py`` holds it in one place): one sheet per table, long
+Layout (``scheduler/inputs/spec.py`` holds it in one place): one sheet per table, long
 format, the header in row 1, IDs as text. Several values in one cell are separated by ``;``,
 times are ``HH:MM`` (``24:00`` allowed as an end), dates ``YYYY-MM-DD``, yes/no flags
 accept yes/no/true/false/y/n/1/0, weekdays Mon … Sun. A CSV folder holds one file per sheet
@@ -40,12 +40,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import iterparse
 
 from scheduler.domain import Clinic
-from scheduler.workbook_cells import strip_control
-from scheduler.workbook_errors import InputError, LocatedProblem
-from scheduler.workbook_parse import rows_to_clinic
-from scheduler.workbook_rows import Locator, RawTable, clinic_rows
-from scheduler.workbook_spec import CLINIC_SETTINGS, TABLES, TEMPLATE_VERSION, Table
-from scheduler.workbook_xlsx import (
+from scheduler.inputs.cells import strip_control
+from scheduler.inputs.errors import InputError, LocatedProblem
+from scheduler.inputs.parse import rows_to_clinic
+from scheduler.inputs.rows import Locator, RawTable, clinic_rows
+from scheduler.inputs.spec import CLINIC_SETTINGS, TABLES, TEMPLATE_VERSION, Table
+from scheduler.inputs.xlsx import (
     FormulaWithoutResult,
     cell_at,
     is_encrypted,

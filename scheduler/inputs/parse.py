@@ -34,14 +34,14 @@ from scheduler.domain import (
     Therapist,
     Window,
 )
-from scheduler.workbook_cells import (
+from scheduler.inputs.cells import (
     CellError,
     cell_text,
     excel_error,
 )
-from scheduler.workbook_errors import LocatedProblem
-from scheduler.workbook_rows import Locator, RawTable, sort_problems
-from scheduler.workbook_spec import (
+from scheduler.inputs.errors import LocatedProblem
+from scheduler.inputs.rows import Locator, RawTable, sort_problems
+from scheduler.inputs.spec import (
     CLINIC,
     CLINIC_SETTINGS,
     SETTING_BY_NAME,

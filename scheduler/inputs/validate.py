@@ -33,11 +33,11 @@ from scheduler.domain import (
     covered,
 )
 from scheduler.explain import describe_commitments
+from scheduler.inputs.errors import LocatedProblem
+from scheduler.inputs.rows import sort_problems
+from scheduler.inputs.workbook import read_clinic_located
 from scheduler.rules import can_lead, individual_slots, patient_can_attend, required_sessions
 from scheduler.schedule import session_window
-from scheduler.workbook import read_clinic_located
-from scheduler.workbook_errors import LocatedProblem
-from scheduler.workbook_rows import sort_problems
 
 __all__ = [
     "CHECKS",
