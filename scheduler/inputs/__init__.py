@@ -6,6 +6,8 @@ column, and the blank template written out. One module per concern, as in ``chec
 - ``xlsx`` — reading an ``.xlsx`` file in one pass; damaged and protected files.
 - ``cells`` — one cell's text to a value (dates, times, numbers, lists), or a located error.
 - ``rows`` — one row's values to a domain record.
+- ``headers`` — row 1 of a sheet: missing, doubled and misspelled columns.
+- ``settings`` — the Clinic sheet's values as one set of settings.
 - ``parse`` — all the tables to a clinic, collecting every problem at once.
 - ``errors`` — the located problem and the error that carries them.
 - ``workbook`` — files in and out: the workbook, the CSV folder, the template, the hash.

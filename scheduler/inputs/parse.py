@@ -10,13 +10,11 @@ are not repeated.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from scheduler.domain import (
-    Band,
     Block,
     Clinic,
     ClinicError,
@@ -40,7 +38,9 @@ from scheduler.inputs.cells import (
     excel_error,
 )
 from scheduler.inputs.errors import LocatedProblem
+from scheduler.inputs.headers import header_problems
 from scheduler.inputs.rows import Locator, RawTable, sort_problems
+from scheduler.inputs.settings import build_settings
 from scheduler.inputs.spec import (
     CLINIC,
     CLINIC_SETTINGS,
@@ -208,7 +208,10 @@ def _quote(text: str) -> str:
 
 @dataclass
 class _Reader:
-    """Collects every problem while turning raw tables into records."""
+    """Collects every problem while turning raw tables into records: each row's cells
+    and record, IDs and references, and the clinic assembled from them. The header row
+    (:mod:`scheduler.inputs.headers`) and the settings' rules
+    (:mod:`scheduler.inputs.settings`) are checked in modules of their own."""
 
     raw: dict[str, RawTable]
     problems: list[LocatedProblem] = field(default_factory=list)
@@ -222,51 +225,17 @@ class _Reader:
 
     def check_header(self, table: Table) -> bool:
         """Whether the sheet is there (the file layer reports a missing one) with its
-        required columns."""
+        required columns (:mod:`scheduler.inputs.headers`)."""
         raw = self.raw.get(table.sheet)
         if raw is None:
             self.missing_sheets.add(table.sheet)
             self.failed_sheets.add(table.sheet)
             return False
-        ok = True
-        for name in sorted({h for h in raw.header if h and raw.header.count(h) > 1}):
-            self.problem(
-                table.sheet, 1, name, "this column appears twice", "keep one column of this name"
-            )
-        for col in table.columns:
-            if col.required and col.name not in raw.header:
-                ok = False
-                self.problem(
-                    table.sheet,
-                    1,
-                    col.name,
-                    "column is missing",
-                    f'add a column headed "{col.name}" in row 1',
-                )
-        self.misspelled_columns(table, raw.header)
+        ok, problems = header_problems(table, raw.header)
+        self.problems += problems
         if not ok:
             self.missing_sheets.add(table.sheet)
         return ok
-
-    def misspelled_columns(self, table: Table, header: list[str]) -> None:
-        """A header this sheet does not read that looks like one of its optional columns,
-        absent from the sheet: the column's values would silently become the default
-        (a patient's telehealth consent, a therapist's caseload cap). Other extra columns,
-        a coordinator's own notes say, are left alone."""
-        absent = [c.name for c in table.columns if not c.required and c.name not in header]
-        for name in header:
-            if not name or name in table.names:
-                continue
-            match = difflib.get_close_matches(name, absent, n=1, cutoff=0.75)
-            if match:
-                self.problem(
-                    table.sheet,
-                    1,
-                    name,
-                    f'this column is not read; it looks like "{match[0]}", whose cells '
-                    "would all be taken as blank",
-                    f'rename the header to "{match[0]}"',
-                )
 
     def parse_cells(
         self, table: Table, columns: Iterable[Column], row: int, cells: dict[str, object]
@@ -444,44 +413,9 @@ class _Reader:
             )
         if not ok:
             return None
-        return self.build_settings({k: v for k, (_, v) in found.items()}, found)
-
-    def build_settings(
-        self, v: _Values, where: dict[str, tuple[int, Any]]
-    ) -> ClinicSettings | None:
-        def fail(name: str, message: str) -> None:
-            row = where.get(name, (0, None))[0] or None
-            column = "value" if row else None
-            self.problem("Clinic", row, column, f"{name} {message}", "correct this setting")
-
-        try:
-            adult = Band(v["adult_min_hours"], v["adult_max_hours"])
-        except RecordError as err:
-            fail("adult_max_hours", err.message)
-            return None
-        try:
-            adolescent = Band(v["adolescent_min_hours"], v["adolescent_max_hours"])
-        except RecordError as err:
-            fail("adolescent_max_hours", err.message)
-            return None
-        try:
-            return ClinicSettings(
-                name=v["name"],
-                timezone=v["timezone"],
-                week_start=v["week_start"],
-                weeks=v["weeks"],
-                travel_buffer_min=v["travel_buffer_min"],
-                adult_hours=adult,
-                adolescent_hours=adolescent,
-                min_days_adult=v["min_days_adult"],
-                min_days_adolescent=v["min_days_adolescent"],
-                max_group_blocks_per_day=v["max_group_blocks_per_day"],
-                caseload_ratio_max=v["caseload_ratio_max"],
-                rest_after_night_min=v["rest_after_night_min"],
-            )
-        except RecordError as err:
-            fail(err.field, err.message)
-            return None
+        settings, problems = build_settings({k: v for k, (_, v) in found.items()}, found)
+        self.problems += problems
+        return settings
 
     def owned(self, sheet: str, owners: set[str]) -> dict[str, list[Any]]:
         """Window rows grouped by owner ID, in row order; unknown owners are reported."""
