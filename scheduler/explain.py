@@ -28,6 +28,7 @@ from scheduler.rules import (
     family_slots,
     individual_slots,
     patient_can_attend,
+    priority_key,
     required_sessions,
     session_types_of_kind,
 )
@@ -114,12 +115,9 @@ def _free_blocks(clinic: Clinic, p: Patient, st: SessionType, week: int) -> list
 
 
 def _rank(clinic: Clinic, p: Patient) -> tuple[int, dt.date]:
-    """Placement priority (RULES.md P3), lower first: continuing patients (all alike), then
-    new admissions by admission date. A reason claims that others were placed first only
-    when one of them really ranks strictly ahead."""
-    if p.is_continuing(clinic.settings.week_start):
-        return (0, dt.date.min)
-    return (1, p.admission)
+    """Placement priority (RULES.md P3, ``rules.priority_key``), lower first. A reason
+    claims that others were placed first only when one of them ranks strictly ahead."""
+    return priority_key(clinic, p)
 
 
 def _ahead(clinic: Clinic, p: Patient, others: Iterable[Patient]) -> str | None:
