@@ -260,11 +260,14 @@ def _parallel_groups(model: cp_model.CpModel, inst: Instance, v: Variables) -> c
         top = max(tops or [o.co[1] for o in rooms if o.co is not None])
         opened = sum(v.room[(key, o.room)] for o in cb.rooms)
         n = sum(var for _, var in members)
-        # Bounds only, as in _small_groups: ``credit <= ceil(n / H)`` and ``<= G``.
+        # Bounds only, as in _small_groups: ``credit <= ceil(n / H)`` and ``<= G``. ``extra``
+        # may reach every room, so that in phase one presolve can drop all three (with
+        # ``len(rooms) - 1`` as its top it kept them, and ladder S-tight's phase one placed
+        # 26 continuing patients and 1 new one instead of 27 and 0).
         credit = model.new_int_var(0, len(cb.rooms), f"credited_groups[{key}]")
         model.add(top * credit <= n + top - 1)
         model.add(credit <= opened)
-        extra = model.new_int_var(0, len(cb.rooms) - 1, f"parallel_groups[{key}]")
+        extra = model.new_int_var(0, len(cb.rooms), f"parallel_groups[{key}]")
         model.add(extra >= opened - credit)
         out.append(extra)
     return sum(out)
