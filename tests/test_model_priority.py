@@ -24,8 +24,9 @@ from ortools.sat.python import cp_model
 from scheduler.check import check_schedule
 from scheduler.domain import Clinic, CurriculumItem, FamilyCadence, Track, Weekday
 from scheduler.model import SolveOptions, solve
+from scheduler.model.bound import quality_floor
 from scheduler.model.instance import Instance
-from scheduler.model.objective import add_objective, patient_costs, priority_levels
+from scheduler.model.objective import add_objective, patient_costs, priority_levels, unit_minutes
 from scheduler.model.repair import _one_at_a_time, repair
 from scheduler.model.solve import _Built, _Clock, _solver
 from scheduler.model.warmstart import complete_hint
@@ -226,3 +227,20 @@ def test_same_input_same_timetable_on_a_busy_machine() -> None:
     assert schedule_to_dict(quiet, input_path="x", input_hash="h") == schedule_to_dict(
         busy, input_path="x", input_hash="h"
     )
+
+
+def test_quality_floor_is_proven_and_raises_the_bound() -> None:
+    """Evening groups only: the staff's evening hours cannot be below the groups' hours,
+    which phase two's LP does not see; the floor is never above a solved schedule."""
+    clinic = tiny_clinic(3)
+    options = SolveOptions(time_limit_s=10)
+    inst = Instance(clinic)
+    costs = patient_costs(inst)
+    weights = options.weights.as_dict()
+    floor = quality_floor(inst, costs, 0, weights, 60.0, 5.0, 0)
+    schedule = solve(clinic, options)
+    assert schedule.unplaced == ()
+    k = 60 // unit_minutes(inst)
+    assert 0 < floor <= (schedule.stats.objective or 0) * k
+    # Three evening groups of 3 hours, one leader each at least.
+    assert floor >= weights["evening_saturday"] * 9 * k

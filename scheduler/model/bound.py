@@ -35,6 +35,7 @@ from scheduler.model.constraints import (
     add_w4_w5_w6_single_sessions,
 )
 from scheduler.model.instance import Act, Instance
+from scheduler.model.objective import staff_time_terms
 from scheduler.model.variables import Lit, Variables, make_variables
 
 
@@ -79,6 +80,42 @@ def relaxation_bounds(
     if solver.solve(model) not in _PROVEN:
         return Bounds(count, cheapest)
     return Bounds(count, max(cheapest, math.ceil(solver.best_objective_bound - 1e-6)))
+
+
+def quality_floor(
+    inst: Instance,
+    costs: dict[str, int],
+    points: int,
+    weights: dict[str, int],
+    wall: float,
+    deterministic: float,
+    seed: int,
+) -> int:
+    """A proven lower bound on the quality points (scheduler.model.objective) of every
+    schedule whose placement points are at most ``points``: the staff-time terms
+    (evening and weekend hours, the busiest therapist's week), each minimised on its own
+    over the relaxation; the sum of the terms' minima bounds the minimum of their sum.
+
+    Phase two's own bound on these terms is weak: its LP seats a fraction of a group
+    with a fraction of a leader, while here a leader's group block is a whole Boolean.
+    """
+    built = _relaxation(inst)
+    if built is None:
+        return 0
+    model, v = built
+    model.add(sum(c * (1 - v.placed[pid]) for pid, c in costs.items()) <= points)
+    terms = {
+        name: expr
+        for name, expr in staff_time_terms(model, singles_only(inst), v).items()
+        if weights.get(name, 0)
+    }
+    floor = 0
+    for name, expr in terms.items():
+        solver = _solver(wall / len(terms), deterministic / len(terms), seed)
+        model.minimize(expr)
+        if solver.solve(model) in _PROVEN:
+            floor += weights[name] * max(0, math.ceil(solver.best_objective_bound - 1e-6))
+    return floor
 
 
 def count_bound(inst: Instance, wall: float, deterministic: float, seed: int) -> int:

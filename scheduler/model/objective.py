@@ -415,3 +415,15 @@ def placed_bound(costs: dict[str, int], bound_points: float) -> int:
         need -= c
         unplaced += 1
     return len(costs) - unplaced
+
+
+def staff_time_terms(
+    model: cp_model.CpModel, inst: Instance, v: Variables
+) -> dict[str, cp_model.LinearExprT]:
+    """The hour terms over any variables with the model's shape (the relaxation's too,
+    :func:`scheduler.model.bound.quality_floor`), in g-minute units as in the objective."""
+    g = unit_minutes(inst)
+    return {
+        "load_balance": _load_balance(model, inst, v, g),
+        "evening_saturday": _evening_saturday(inst, v, g),
+    }

@@ -37,7 +37,7 @@ from ortools.sat.python import cp_model
 from scheduler import rules
 from scheduler.domain import Clinic, Lock
 from scheduler.explain import explain_unplaced, no_solution_reason, unmet_lock_reason
-from scheduler.model.bound import relaxation_bounds
+from scheduler.model.bound import quality_floor, relaxation_bounds
 from scheduler.model.constraints import add_all
 from scheduler.model.extract import extract_sessions
 from scheduler.model.instance import SINGLE_KINDS, Instance
@@ -57,11 +57,18 @@ HINT_SHARE = 0.05
 #: The relaxation's bounds. Ladder M-tight, 1 s: at most 79 placeable (phase one's LP: 105).
 BOUND_SHARE = 0.1
 #: Phase one (placement). A lost patient costs far more than any comfort, so placement gets
-#: most of the time. Ladder M, 10 s, seeds 0-3, 0.5 → 0.7 of the time: M-tight 69.5 → 72.0
-#: placed on average, M-loose 90.5 → 94.25.
-PHASE_ONE_SHARE = 0.6
+#: the largest share (earlier formulation, ladder M, 10 s, seeds 0-3, 0.5 → 0.7 of the time:
+#: M-tight 69.5 → 72.0 placed on average, M-loose 90.5 → 94.25). With the bound, the hint,
+#: the repair and the floor now taken out first, 0.6 left phase two 0.9 of 10 units on
+#: ladder M-loose: one round, and a timetable no better than phase one's (small_groups
+#: 3,720 seats short in 39 groups). Phase two now keeps at least :data:`PHASE_TWO_MIN`.
+PHASE_ONE_SHARE = 0.45
 #: The repair step (a small neighbourhood, usually proven in well under this).
-REPAIR_SHARE = 0.1
+REPAIR_SHARE = 0.05
+#: The least share of the budget phase two gets, whatever the steps before it used.
+PHASE_TWO_MIN = 0.3
+#: The floor under the timetable's quality (:func:`scheduler.model.bound.quality_floor`).
+QUALITY_FLOOR_SHARE = 0.05
 #: Phase two's rounds: each round gets this share of what phase two has left (at least
 #: ``MIN_ROUND``); phase two ends after a round that improves nothing.
 ROUND_SHARE = 0.34
@@ -300,6 +307,21 @@ def solve_one(
         if fixed.points < best:
             best, values = fixed.points, fixed.values
     placement_proven = best <= lower
+    # Placement points without the unmet locks' (the patients' points alone).
+    dropped = int(best) // objective.lock_weight * objective.lock_weight
+
+    # A floor under the quality of any schedule placing as well (the staff-time terms
+    # minimised over the relaxation): phase two's LP alone proved 0 on ladder M.
+    floor = quality_floor(
+        inst,
+        costs,
+        int(best) - dropped,
+        options.weights.as_dict(),
+        clock.left(),
+        QUALITY_FLOOR_SHARE * work,
+        options.seed,
+    )
+    budget.spend(QUALITY_FLOOR_SHARE * work)
 
     # 4. Phase two: quality, the placement held.
     model.add(objective.placement <= int(best))
@@ -323,8 +345,8 @@ def solve_one(
     # Every quality term counts something, so 0 bounds them all (a round's early bound can
     # be below it).
     bound_points = max(quality.bound, 0.0) if math.isfinite(quality.bound) else 0.0
+    bound_points = max(bound_points, float(floor))
     # The placement bounds below are the patients' points at the number of locks kept.
-    dropped = int(best) // objective.lock_weight * objective.lock_weight
     lower = max(lower - dropped, 0)
     count = min(placed_bound(costs, best - dropped if placement_proven else lower), relax.count)
     stats = SolveStats(
@@ -399,7 +421,9 @@ def _improve(
     placement proven, the last :data:`PROOF_SHARE` goes to :func:`_prove`."""
     out = _Quality()
     model = built.model
-    search = budget.left() * (1 - PROOF_SHARE if placement_proven else 1.0)
+    values = _settle(built, options, clock, values)
+    left = max(budget.left(), PHASE_TWO_MIN * budget.work)
+    search = left * (1 - PROOF_SHARE if placement_proven else 1.0)
     best = math.inf
     cb = callback("quality")
     if cb is not None:
@@ -423,14 +447,41 @@ def _improve(
             return out
         if not improved:
             break
-    if out.solver is not None and placement_proven and budget.left() > 0.1:
+    proof_budget = _Budget(left * PROOF_SHARE)
+    if out.solver is not None and placement_proven and proof_budget.left() > 0.1:
         _hint(model, values)
         proof = callback("proof")
         if proof is not None:
             proof.bound_floor, proof.scale = out.bound, scale
-        solver, optimal, bound = _prove(built, options, clock, budget, out.solver, proof)
+        solver, optimal, bound = _prove(built, options, clock, proof_budget, out.solver, proof)
+        budget.spend(proof_budget.used)
         out.solver, out.optimal, out.bound = solver, optimal, max(out.bound, bound)
     return out
+
+
+def _settle(
+    built: _Built, options: SolveOptions, clock: _Clock, values: dict[int, int]
+) -> dict[int, int]:
+    """``values`` with every auxiliary variable (a term's slack, a day indicator) at its
+    best for the decisions held: phase one never priced them, and a hint that carries
+    phase one's slack (ladder M-loose: 3,720 seats short in 39 groups) is where phase two's
+    first round starts. The decisions are fixed, so presolve settles the rest at once."""
+    v = built.vars
+    decisions = [
+        x.index
+        for group in (v.placed, v.attend, v.room, v.co, v.lead, v.single, v.sroom, v.slead)
+        for x in group.values()
+    ]
+    model = built.model
+    model.clear_hints()  # type: ignore[no-untyped-call]
+    for i in decisions:
+        model.add_hint(model.get_int_var_from_proto_index(i), values[i])
+    solver = _solver(options, clock, 5.0)
+    solver.parameters.num_workers = 1
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    if _run(built, solver, clock, None) not in _FOUND:
+        return values
+    return _all_values(model, solver)
 
 
 def _hint(model: cp_model.CpModel, values: dict[int, int]) -> None:
