@@ -27,18 +27,36 @@ class) with ``G`` groups open and ``n`` attendees:
 - ``parallel_groups``: groups beyond ``ceil(n / H)``, the fewest rooms that could seat the
   attendees with one leader each (``H``: the largest solo range top).
 
-Both are lower bounds on auxiliary integers that the minimisation pulls down to the
-value; phase one's model holds them too, where presolve drops them. (Written as
-equalities instead, they cut phase one's placement on a 30-patient tight clinic from 21
-to 16 at 5 s.) When phase two finds no schedule and phase one's is read back, their
-values, like continuity's, are not minimised and overstate.
+Both are lower bounds on auxiliary integers that the minimisation pulls down to the value.
+Phase one's model holds them too; written so that presolve drops them there, they leave
+placement as it was (ladder S and M, 10 s: the same placements per priority class as
+without the terms). Written as equalities (max/min of the expressions), they cut phase
+one's placement on a 30-patient tight clinic (generate_clinic(30, seed=1, tight=True),
+5 s) from 21 to 16-18; pricing ``H`` by the open rooms only (big-M bounds) left two
+insertable patients there. The price of bounds: when phase two stops early its schedule
+can keep phase one's values, which overstate (ladder S-tight, 10 s: parallel_groups read
+13 with no class-block holding two groups; small_groups' 16 was the schedule's own), as
+continuity's already do.
 
 Weights: ``small_groups`` 3 per seat, ``parallel_groups`` 4 per group. Folding a group of 2
 into a parallel group that one room and leader could hold saves 2 (groups_opened) + 6 +
-4 = 12 points, more than its two patients' continuity (2 x 5), so five parallel groups of
-2, 2, 3, 2 and 2 become two; a lone patient kept with their own therapist in a group of 2
-costs 6 + 2 + 4, so that patient too is folded in. Placement is optimised first, on its
-own, so no weight here costs a patient their place.
+4 = 12 points, more than its two patients' continuity (2 x 5): five parallel groups of
+2, 2, 3, 2 and 2 become two. Placement is optimised first, on its own, so no weight here
+costs a patient their place.
+
+Measured (2 workers, seed 0, this 2-core machine under other load), groups as size:count:
+
+- Sample clinic (``iop-scheduler solve data/sample_clinic.xlsx --time-limit 30``), 56 of
+  56 placed before and after. Before: 29 groups, 2:10 3:2 4:2 5:4 6:3 7:2 9:1 10:5; 12
+  below 4 (22 seats short), 5 in 2-seat offices, one block with two parallel groups of 2.
+  After: 26 groups, 2:2 3:2 4:8 5:1 6:3 7:2 8:1 9:4 10:2 11:1; 4 below 4 (6 seats short,
+  as reported), 1 in a 2-seat office, none parallel. Other runs while tuning gave 4-7
+  below 4 (6-12 seats); phase two's result moves with any change to the model.
+- Ladder (``python -m benchmarks.run --sizes S,M --methods cp-sat``, 10 s), groups below
+  4 of all groups, before -> after: S-tight 11/18 -> 10/19, S-loose 5/14 -> 7/16,
+  M-tight 13/35 -> 8/33, M-loose 13/42 -> 11/42. Placement unchanged. At 10 s phase two
+  barely improves phase one's schedule on these rungs (M's reported objective is mostly
+  unminimised slack), so the terms have little room to act there.
 """
 
 from __future__ import annotations
