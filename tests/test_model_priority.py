@@ -131,19 +131,22 @@ def test_levels_are_lexicographic() -> None:
         assert all(costs[p] > below for p in level)
 
 
-def test_repair_fills_every_seat_that_fits() -> None:
-    """A schedule leaving out a patient who fits as it stands: the repair step adds them,
-    and swaps a new admission out for a continuing patient who needs the seat."""
-    clinic = one_counselor_for_three()
+def inverted() -> tuple[_Built, dict[int, int], dict[str, int], cp_model.CpSolver]:
+    """N1 and N2 placed, C1 not: the most patients, the wrong ones (an inversion); with
+    the model, the schedule's values, the placement costs and a solver."""
     options = SolveOptions(time_limit_s=10)
-    built = _Built(clinic, options, frozenset())
+    built = _Built(one_counselor_for_three(), options, frozenset())
     objective = add_objective(built.model, built.inst, built.vars, options.weights)
     built.model.minimize(objective.placement)
     v = built.vars
-    # N1 and N2 placed, C1 not: the most patients, the wrong ones (an inversion).
     wrong = solve_fixed(built, {v.placed["C1"]: 0, v.placed["N1"]: 1, v.placed["N2"]: 1})
-    costs = patient_costs(built.inst)
-    solver = _solver(options, _Clock(options), 5.0)
+    return built, wrong, patient_costs(built.inst), _solver(options, _Clock(options), 5.0)
+
+
+def test_repair_fills_every_seat_that_fits() -> None:
+    """The repair step swaps the new admissions out for the continuing patient."""
+    built, wrong, costs, solver = inverted()
+    v = built.vars
     fixed = repair(built.model, built.inst, v, costs, wrong, lambda _: solver, 5.0)
     placed = {pid for pid, x in v.placed.items() if fixed.values[x.index]}
     assert placed == {"C1"} and fixed.optimal
@@ -151,15 +154,8 @@ def test_repair_fills_every_seat_that_fits() -> None:
 
 def test_repair_one_patient_at_a_time() -> None:
     """The second pass (each unplaced patient alone) makes the same swap."""
-    clinic = one_counselor_for_three()
-    options = SolveOptions(time_limit_s=10)
-    built = _Built(clinic, options, frozenset())
-    objective = add_objective(built.model, built.inst, built.vars, options.weights)
-    built.model.minimize(objective.placement)
+    built, wrong, costs, solver = inverted()
     v = built.vars
-    wrong = solve_fixed(built, {v.placed["C1"]: 0, v.placed["N1"]: 1, v.placed["N2"]: 1})
-    costs = patient_costs(built.inst)
-    solver = _solver(options, _Clock(options), 5.0)
     values, points, _ = _one_at_a_time(
         built.model, built.inst, v, costs, wrong, lambda _: solver, 5.0, 1
     )

@@ -55,7 +55,7 @@ from scheduler.model.instance import SINGLE_KINDS, Instance
 from scheduler.model.locks import Pin, pins
 from scheduler.model.objective import add_objective, patient_costs, placed_bound
 from scheduler.model.options import ModelInvalidError, ProgressEvent, SolveOptions
-from scheduler.model.repair import repair
+from scheduler.model.repair import probe_guided, repair
 from scheduler.model.variables import Variables, make_variables
 from scheduler.model.warmstart import complete_hint, warm_start
 from scheduler.schedule import ClassPlacement, Schedule, Session, SolveStats, UnmetLock, Unplaced
@@ -343,6 +343,24 @@ def solve_one(
     solver2 = quality.solver
     if solver2 is None:
         solver2 = _read_back(built, options, clock, values)
+    elif not placement_proven:
+        # Phase two may trade one patient for another of the same priority and so open a
+        # seat (ladder L-loose: 3 insertable, 4 swaps found by the probe afterwards): the
+        # probe's finds get their neighbourhoods once more, on the final timetable.
+        final = _all_values(model, solver2)
+        after, _, spent = probe_guided(
+            model,
+            inst,
+            v,
+            costs,
+            final,
+            lambda limit: _solver(options, clock, limit),
+            max(REPAIR_SHARE * work, 0.5),
+            objective.lock_weight,
+        )
+        budget.spend(spent)
+        if after is not final:  # a new dict only when some patient came in
+            solver2 = _read_back(built, options, clock, _settle(built, options, clock, after))
     scale = objective.scale
     sessions = extract_sessions(inst, v, lambda x: bool(solver2.boolean_value(x)))
     terms = {t.name: solver2.value(t.expr) / t.divisor for t in objective.terms}
