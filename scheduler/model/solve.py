@@ -76,6 +76,8 @@ BOUND_SHARE = 0.1
 PHASE_ONE_SHARE = 0.45
 #: The repair step (a small neighbourhood, usually proven in well under this).
 REPAIR_SHARE = 0.05
+#: Most rounds of the probe's finds after phase two (each round may open the next seat).
+FINAL_PROBES = 3
 #: The least share of the budget phase two gets, whatever the steps before it used.
 PHASE_TWO_MIN = 0.3
 #: The floor under the timetable's quality (:func:`scheduler.model.bound.quality_floor`).
@@ -348,18 +350,23 @@ def solve_one(
         # seat (ladder L-loose: 3 insertable, 4 swaps found by the probe afterwards): the
         # probe's finds get their neighbourhoods once more, on the final timetable.
         final = _all_values(model, solver2)
-        after, _, spent = probe_guided(
-            model,
-            inst,
-            v,
-            costs,
-            final,
-            lambda limit: _solver(options, clock, limit),
-            max(REPAIR_SHARE * work, 0.5),
-            objective.lock_weight,
-        )
-        budget.spend(spent)
-        if after is not final:  # a new dict only when some patient came in
+        after = final
+        for _ in range(FINAL_PROBES):
+            found, _, spent = probe_guided(
+                model,
+                inst,
+                v,
+                costs,
+                after,
+                lambda limit: _solver(options, clock, limit),
+                max(REPAIR_SHARE * work, 1.0),
+                objective.lock_weight,
+            )
+            budget.spend(spent)
+            if found is after:  # nobody came in: the probe finds nothing the model can do
+                break
+            after = found
+        if after is not final:
             solver2 = _read_back(built, options, clock, _settle(built, options, clock, after))
     scale = objective.scale
     sessions = extract_sessions(inst, v, lambda x: bool(solver2.boolean_value(x)))
