@@ -35,6 +35,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.model.extract import extract_sessions
 from scheduler.model.instance import Instance
+from scheduler.model.values import all_values, set_hint
 from scheduler.model.variables import Variables
 from scheduler.schedule import Schedule, SolveStats, Unplaced
 
@@ -82,7 +83,7 @@ def repair(
         optimal = status == cp_model.OPTIMAL
         if found >= points:
             break
-        values = {i: int(solver.value(hood.get_int_var_from_proto_index(i))) for i in values}
+        values = all_values(hood, solver)
         points = found
     if not optimal and points > 0:
         # Half of what is left for every patient in turn, the rest for the probe's finds.
@@ -163,12 +164,10 @@ def _one_at_a_time(
         status = solver.solve(hood)
         used += solver.response_proto.deterministic_time
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value < points:
-            var = hood.get_int_var_from_proto_index
-            values = {i: int(solver.value(var(i))) for i in values}
+            values = all_values(hood, solver)
             points = round(solver.objective_value)
-            hood = _neighbourhood(
-                model, inst, v, costs, values, lock_weight
-            )  # the kept set changed
+            # The kept set changed: a new neighbourhood around it.
+            hood = _neighbourhood(model, inst, v, costs, values, lock_weight)
     return values, points, used
 
 
@@ -200,9 +199,7 @@ def _neighbourhood(
         keep = var(placed.index)
         for i in own[pid]:
             hood.add(var(i) == (keep if values[i] else 0))
-    hood.clear_hints()  # type: ignore[no-untyped-call]
-    for i, val in values.items():
-        hood.add_hint(var(i), val)
+    set_hint(hood, values)
     unmet = sum(lock_weight * (1 - var(lit.index)) for lit in v.lock_ok.values())
     hood.minimize(sum(c * (1 - var(v.placed[pid].index)) for pid, c in costs.items()) + unmet)
     return hood

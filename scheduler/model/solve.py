@@ -56,6 +56,7 @@ from scheduler.model.locks import Pin, pins
 from scheduler.model.objective import add_objective, patient_costs, placed_bound
 from scheduler.model.options import ModelInvalidError, ProgressEvent, SolveOptions
 from scheduler.model.repair import probe_guided, repair
+from scheduler.model.values import all_values, set_hint
 from scheduler.model.variables import Variables, make_variables
 from scheduler.model.warmstart import complete_hint, warm_start
 from scheduler.schedule import ClassPlacement, Schedule, Session, SolveStats, UnmetLock, Unplaced
@@ -215,13 +216,6 @@ def _run(
     return int(status)
 
 
-def _all_values(model: cp_model.CpModel, solver: cp_model.CpSolver) -> dict[int, int]:
-    return {
-        i: int(solver.value(model.get_int_var_from_proto_index(i)))
-        for i in range(len(model.proto.variables))
-    }
-
-
 def solve(
     clinic: Clinic,
     options: SolveOptions | None = None,
@@ -300,7 +294,7 @@ def solve_one(
         if status1 in _FOUND:
             lower = max(lower, math.ceil(solver.best_objective_bound - 1e-6))
             if round(solver.objective_value) < best:
-                best, values = round(solver.objective_value), _all_values(model, solver)
+                best, values = round(solver.objective_value), all_values(model, solver)
                 first_solution = cb1.first_solution_s if cb1 else None
         elif not values:
             return _no_schedule(clinic, built, options, off, status1, clock)
@@ -349,7 +343,7 @@ def solve_one(
         # Phase two may trade one patient for another of the same priority and so open a
         # seat (ladder L-loose: 3 insertable, 4 swaps found by the probe afterwards): the
         # probe's finds get their neighbourhoods once more, on the final timetable.
-        final = _all_values(model, solver2)
+        final = all_values(model, solver2)
         after = final
         for _ in range(FINAL_PROBES):
             found, _, spent = probe_guided(
@@ -465,7 +459,7 @@ def _improve(
     if cb is not None:
         cb.scale = scale
     while search > 0.05:
-        _hint(model, values)
+        set_hint(model, values)
         solver = _solver(options, clock, max(MIN_ROUND, ROUND_SHARE * search), PHASE_TWO_IGNORED)
         status = _run(built, solver, clock, cb)
         spent = solver.response_proto.deterministic_time
@@ -477,7 +471,7 @@ def _improve(
         improved = solver.objective_value < best - 0.5
         if improved or out.solver is None:
             best, out.solver = solver.objective_value, solver
-            values = _all_values(model, solver)
+            values = all_values(model, solver)
         if status == cp_model.OPTIMAL:
             out.optimal = True
             return out
@@ -485,7 +479,7 @@ def _improve(
             break
     proof_budget = _Budget(left * PROOF_SHARE)
     if out.solver is not None and placement_proven and proof_budget.left() > 0.1:
-        _hint(model, values)
+        set_hint(model, values)
         proof = callback("proof")
         if proof is not None:
             proof.bound_floor, proof.scale = out.bound, scale
@@ -517,13 +511,7 @@ def _settle(
     solver.parameters.fix_variables_to_their_hinted_value = True
     if _run(built, solver, clock, None) not in _FOUND:
         return values
-    return _all_values(model, solver)
-
-
-def _hint(model: cp_model.CpModel, values: dict[int, int]) -> None:
-    model.clear_hints()  # type: ignore[no-untyped-call]
-    for i, val in values.items():
-        model.add_hint(model.get_int_var_from_proto_index(i), val)
+    return all_values(model, solver)
 
 
 def _read_back(
@@ -531,7 +519,7 @@ def _read_back(
 ) -> cp_model.CpSolver:
     """Phase two found nothing in its budget: read the placement's schedule back through
     the model with every variable fixed to it."""
-    _hint(built.model, values)
+    set_hint(built.model, values)
     solver = _solver(options, clock, 10.0)
     solver.parameters.fix_variables_to_their_hinted_value = True
     # Reading back is not search: it may finish after the ceiling rather than lose the work.

@@ -25,6 +25,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.domain import SessionKind
 from scheduler.model.instance import Act, GKey, Instance
+from scheduler.model.values import all_values
 from scheduler.model.variables import Lit, Variables
 
 #: Rounds of "dissolve groups below minimum size, re-seat their patients".
@@ -403,7 +404,4 @@ def complete_hint(
     model.clear_hints()  # type: ignore[no-untyped-call]
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    return {
-        i: int(solver.value(model.get_int_var_from_proto_index(i)))
-        for i in range(len(model.proto.variables))
-    }
+    return all_values(model, solver)
