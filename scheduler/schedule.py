@@ -32,6 +32,15 @@ class Session:
     room: str
     therapists: tuple[str, ...]
     patients: tuple[str, ...]
+    # The group's identity across weeks (issue "week after week"): a group that continues
+    # from the previous schedule keeps its lineage even when it moves block, room or leader;
+    # calendar UIDs follow it. Empty for a session that has none yet: :attr:`lineage_id`
+    # then falls back to the group code, which is stable for the same block, type and number.
+    lineage: str = ""
+
+    @property
+    def lineage_id(self) -> str:
+        return self.lineage or self.code
 
     @classmethod
     def numbered(
@@ -43,6 +52,7 @@ class Session:
         room: str,
         therapists: tuple[str, ...],
         patients: tuple[str, ...],
+        lineage: str = "",
     ) -> Session:
         """The ``number``-th session of a type in a block and week, with the one naming
         convention every producer of schedules uses: ID ``W0-MON-EVE-GT-1`` (stable for
@@ -57,6 +67,7 @@ class Session:
             room=room,
             therapists=therapists,
             patients=patients,
+            lineage=lineage,
         )
 
     def window(self, clinic: Clinic) -> Window:

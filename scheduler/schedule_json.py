@@ -93,6 +93,7 @@ def schedule_to_dict(
                 "therapists": list(s.therapists),
                 "patients": list(s.patients),
             }
+            | ({"lineage": s.lineage} if s.lineage else {})
             for s in schedule.sessions
         ],
         "unplaced": [{"patient": u.patient, "reason": u.reason} for u in schedule.unplaced],
@@ -248,6 +249,7 @@ def schedule_from_dict(data: Any, source: str = "schedule") -> tuple[Schedule, S
                 room=r.text(d, "room", where),
                 therapists=r.texts(d, "therapists", where),
                 patients=r.texts(d, "patients", where),
+                lineage=r.text(d, "lineage", where) if "lineage" in d else "",
             )
         )
     unplaced = []
