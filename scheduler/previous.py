@@ -1,0 +1,64 @@
+"""The previous schedule as the reference for the next one (issue "week after week").
+
+A clinic never plans a week from nothing: each new week of the horizon repeats a week of the
+last published schedule, and every appointment that differs from it is a change someone
+must be called about. This module says, once for the model and the change report alike,
+which previous week each new week repeats:
+
+- a new week whose dates the previous horizon holds repeats that same dated week (a re-solve
+  of the same horizon, or the overlap of a rolled horizon);
+- a new week after the previous horizon repeats the previous horizon's last week: the
+  weekly pattern goes on (``next-week`` on a one-week plan, or the week a rolled 4-week plan
+  adds);
+- a new week before the previous horizon repeats nothing.
+
+Sessions are compared by block and session type (a block is a weekday and a time, the same
+every week), so "the same appointment" next week means the same weekday, time and type.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from scheduler.schedule import Schedule, Session
+
+
+def week_monday(week_start: dt.date, week: int) -> dt.date:
+    return week_start + dt.timedelta(weeks=week)
+
+
+def reference_week(previous: Schedule, monday: dt.date) -> int | None:
+    """The previous schedule's week that a new week starting on ``monday`` repeats."""
+    offset = (monday - previous.week_start).days // 7
+    if offset < 0 or previous.weeks <= 0:
+        return None
+    return min(offset, previous.weeks - 1)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The previous sessions one new week repeats (``week`` of the previous schedule), and
+    whether the previous horizon held these very dates (False: the pattern goes on)."""
+
+    week: int
+    same_dates: bool
+    sessions: tuple[Session, ...]
+
+
+def references(previous: Schedule, week_start: dt.date, weeks: int) -> Mapping[int, Reference]:
+    """For each new week (0-based, of a horizon of ``weeks`` weeks from ``week_start``) that
+    repeats a previous week: that week's sessions."""
+    by_week: dict[int, list[Session]] = {}
+    for s in previous.sessions:
+        by_week.setdefault(s.week, []).append(s)
+    out: dict[int, Reference] = {}
+    for w in range(weeks):
+        monday = week_monday(week_start, w)
+        ref = reference_week(previous, monday)
+        if ref is None:
+            continue
+        same = week_monday(previous.week_start, ref) == monday
+        out[w] = Reference(ref, same, tuple(by_week.get(ref, ())))
+    return out
