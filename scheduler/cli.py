@@ -183,13 +183,66 @@ def _display_mode(args: argparse.Namespace) -> Mode:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
+    input_path = Path(args.input) if args.input else _default_input()
+    clinic, digest, _ = _load(input_path, writes=True)
+    previous = _read_previous(Path(args.previous)) if args.previous else None
+    return _solve_and_publish(clinic, input_path, digest, args, previous)
+
+
+def cmd_next_week(args: argparse.Namespace) -> int:
+    """Roll the horizon on one week from a published schedule: the same number of weeks,
+    from the Monday after the schedule's first week; every week repeats the schedule's
+    (scheduler.previous), and changes are kept to those the new week forces."""
+    from scheduler.schedule_json import read_schedule_json
+
+    path = Path(args.schedule)
+    try:
+        previous, meta = read_schedule_json(path)
+    except (OSError, ValueError) as err:
+        raise CliError(f"{path}: not a readable schedule.json ({err})", EXIT_INPUT) from err
+    input_path = Path(args.input) if args.input else Path(meta.input_path)
+    clinic, digest, _ = _load(input_path, writes=True)
+    monday = previous.week_start + dt.timedelta(weeks=1)
+    clinic = with_horizon(clinic, monday, previous.weeks)
+    emit(f"Next week: from {monday:%a %d %b %Y}, {previous.weeks} week(s).", err=True)
+    if args.out is None:
+        args.out = str(path.parent)
+    return _solve_and_publish(clinic, input_path, digest, args, previous)
+
+
+def with_horizon(clinic: Clinic, week_start: dt.date, weeks: int) -> Clinic:
+    """The clinic planned over another horizon (the input's own dates are not changed)."""
+    if (clinic.settings.week_start, clinic.settings.weeks) == (week_start, weeks):
+        return clinic
+    settings = replace(clinic.settings, week_start=week_start, weeks=weeks)
+    return replace(clinic, settings=settings)
+
+
+def _read_previous(path: Path) -> Schedule:
+    from scheduler.schedule_json import read_schedule_json
+
+    try:
+        return read_schedule_json(path)[0]
+    except (OSError, ValueError) as err:
+        raise CliError(
+            f"--previous {path}: not a readable schedule.json ({err}); give the "
+            "schedule.json of the last publish (e.g. out/schedule.json)",
+            EXIT_INPUT,
+        ) from err
+
+
+def _solve_and_publish(
+    clinic: Clinic,
+    input_path: Path,
+    digest: str,
+    args: argparse.Namespace,
+    previous: Schedule | None,
+) -> int:
     from scheduler.model import ModelInvalidError, SolveOptions, solve
     from scheduler.progress import solve_display
     from scheduler.report import coordinator_summary
     from scheduler.schedule_json import schedule_json_bytes
 
-    input_path = Path(args.input) if args.input else _default_input()
-    clinic, digest, _ = _load(input_path, writes=True)
     options = SolveOptions(time_limit_s=args.time_limit, seed=args.seed, workers=args.workers)
     emit(
         f"Solving {input_path} (time limit {args.time_limit:g} s, {args.workers} workers, "
@@ -201,7 +254,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     )
     try:
         with display as on_progress:
-            schedule = solve(clinic, options, on_progress=on_progress)
+            schedule = solve(clinic, options, on_progress=on_progress, previous=previous)
     except ModelInvalidError as err:
         raise CliError(
             f"the model is invalid (a bug, please report it): {err}", EXIT_INTERNAL
@@ -304,6 +357,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         ) from err
     input_path = Path(args.input) if args.input else Path(meta.input_path)
     clinic, digest, _ = _load(input_path, writes=True)
+    # A schedule made by next-week covers later dates than the input's own.
+    clinic = with_horizon(clinic, schedule.week_start, schedule.weeks)
     if meta.input_hash and digest != meta.input_hash and not args.force:
         raise CliError(
             f"{input_path} has changed since this schedule was made (input hash differs); "
@@ -329,6 +384,33 @@ def _publish_arguments(p: argparse.ArgumentParser) -> None:
         help="staff feeds also name session types and patients: ONLY for a clinic-internal "
         "calendar covered by a business associate agreement (off by default)",
     )
+
+
+def _solve_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        help="seconds to search on an idle machine; a busy one takes longer (default: 60)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="search seed; the same input, seed and workers give the same timetable (default: 0)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=2, help="solver threads, at most your cores (default: 2)"
+    )
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--quiet", action="store_true", help="no progress display while solving")
+    shown.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show the solver's numbers: objective and bound at each better timetable, "
+        "then gap, seed and time",
+    )
+    _publish_arguments(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -360,30 +442,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", nargs="?", help="clinic workbook or CSV folder (default: sample)")
     p.add_argument("--out", default="out", help="output folder (default: out)")
     p.add_argument(
-        "--time-limit",
-        type=float,
-        default=60.0,
-        help="seconds to search on an idle machine; a busy one takes longer (default: 60)",
+        "--previous",
+        metavar="SCHEDULE.json",
+        help="the last published schedule (e.g. out/schedule.json): keep its appointments "
+        "unless a rule or a patient's place needs a change",
     )
-    p.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="search seed; the same input, seed and workers give the same timetable (default: 0)",
-    )
-    p.add_argument(
-        "--workers", type=int, default=2, help="solver threads, at most your cores (default: 2)"
-    )
-    shown = p.add_mutually_exclusive_group()
-    shown.add_argument("--quiet", action="store_true", help="no progress display while solving")
-    shown.add_argument(
-        "--verbose",
-        action="store_true",
-        help="show the solver's numbers: objective and bound at each better timetable, "
-        "then gap, seed and time",
-    )
-    _publish_arguments(p)
+    _solve_arguments(p)
     p.set_defaults(func=cmd_solve)
+
+    p = sub.add_parser(
+        "next-week",
+        help="next week's timetable from a published one, with the fewest changes",
+    )
+    p.add_argument("schedule", help="the schedule.json of the last publish, e.g. out/schedule.json")
+    p.add_argument(
+        "--input",
+        help="the clinic, with this week's admissions and discharges "
+        "(default: the input the schedule was made from)",
+    )
+    p.add_argument("--out", default=None, help="output folder (default: the schedule's own folder)")
+    _solve_arguments(p)
+    p.set_defaults(func=cmd_next_week)
 
     p = sub.add_parser("export", help="publish a saved schedule.json again")
     p.add_argument("schedule", help="a schedule.json written by solve")
@@ -408,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "solve":
+    if args.command in ("solve", "next-week"):
         if not 0 < args.time_limit < float("inf"):
             parser.error("--time-limit must be a positive, finite number of seconds")
         if args.workers < 1:

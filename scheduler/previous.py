@@ -18,6 +18,7 @@ every week), so "the same appointment" next week means the same weekday, time an
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -61,4 +62,58 @@ def references(previous: Schedule, week_start: dt.date, weeks: int) -> Mapping[i
             continue
         same = week_monday(previous.week_start, ref) == monday
         out[w] = Reference(ref, same, tuple(by_week.get(ref, ())))
+    return out
+
+
+def carry_lineage(
+    sessions: list[Session], previous: Schedule | None, week_start: dt.date, weeks: int
+) -> list[Session]:
+    """``sessions`` with each group's lineage carried over from the previous week it repeats.
+
+    Within one week and session type, new sessions are matched one to one with the previous
+    ones, most shared patients first, then the same block, then the same room: a group that
+    moved to another block or room keeps its identity (and its calendar UID). A session
+    matching none starts a lineage of its own: its group code, or, when a continuing group
+    already carries that name this week, the code with the date it started.
+    """
+    if previous is None:
+        return sessions
+    refs = references(previous, week_start, weeks)
+    out = list(sessions)
+    by_week: dict[int, list[int]] = {}
+    for i, s in enumerate(sessions):
+        by_week.setdefault(s.week, []).append(i)
+    for w, idx in by_week.items():
+        ref = refs.get(w)
+        old = list(ref.sessions) if ref is not None else []
+        pairs = []
+        for i in idx:
+            new = sessions[i]
+            for j, prev in enumerate(old):
+                if prev.session_type != new.session_type:
+                    continue
+                shared = len(set(prev.patients) & set(new.patients))
+                same_block = prev.block == new.block
+                # Without shared patients only the same block and room make it the same
+                # group (another site's group in that block is not).
+                if shared == 0 and not (same_block and prev.room == new.room):
+                    continue
+                pairs.append(((-shared, not same_block, prev.room != new.room, j, i), i, j))
+        pairs.sort()
+        taken_new: dict[int, str] = {}
+        taken_old: set[int] = set()
+        for _, i, j in pairs:
+            if i in taken_new or j in taken_old:
+                continue
+            taken_new[i] = old[j].lineage_id
+            taken_old.add(j)
+        used = set(taken_new.values())
+        monday = week_monday(week_start, w)
+        for i in idx:
+            s = sessions[i]
+            lineage = taken_new.get(i)
+            if lineage is None:
+                lineage = s.code if s.code not in used else f"{s.code}@{monday:%Y-%m-%d}"
+                used.add(lineage)
+            out[i] = dataclasses.replace(s, lineage=lineage)
     return out

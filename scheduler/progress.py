@@ -39,6 +39,7 @@ Mode = Literal["quiet", "bar", "lines", "verbose"]
 #: Short phase names in words. Any other phase is shown as it is, capitalised.
 PHASE_WORDS = {
     "placement": "Placing patients",
+    "stability": "Keeping last week's appointments",
     "quality": "Improving the timetable",
     "proof": "Measuring how good it is",
 }

@@ -28,6 +28,7 @@ from scheduler.domain import Patient, SessionKind
 from scheduler.model.instance import Act, ClassBlock, GKey, Instance
 from scheduler.model.locks import Pin, pins
 from scheduler.model.variables import Lit, Variables
+from scheduler.previous import Reference
 from scheduler.schedule import Session
 
 Value = Callable[[Lit], bool]
@@ -51,19 +52,41 @@ class _Group:
         return max(0, self.lo - len(self.patients))
 
 
-def extract_sessions(inst: Instance, v: Variables, value: Value) -> list[Session]:
+def extract_sessions(
+    inst: Instance,
+    v: Variables,
+    value: Value,
+    previous: Mapping[int, Reference] | None = None,
+) -> list[Session]:
+    """The dated sessions of the solver's values. With ``previous`` (the previous week each
+    new week repeats, :func:`scheduler.previous.references`), each previous group whose
+    patients still attend its class-block is formed again first, in its room and with its
+    leaders where the model kept them (a soft pin), so peers stay together."""
     counters: dict[Act, int] = {}
     out: list[Session] = []
     signature = _signatures(inst, v, value)
     used_pins: set[tuple[str, ...]] = set()
     for key, cb in inst.class_blocks.items():
-        groups = _split(inst, v, value, key, cb, signature, used_pins)
+        ref = previous.get(key[0]) if previous else None
+        soft = [
+            s
+            for s in (ref.sessions if ref else ())
+            if s.block == key[1] and s.session_type == key[2]
+        ]
+        groups = _split(inst, v, value, key, cb, signature, used_pins, soft)
         for g in groups:
             out.append(_session(key[:3], g.room, g.leaders, g.patients, counters))
     for act, slot in inst.singles.items():
         if not slot.candidates:
             continue
-        for room, leaders, patients in _singles(inst, v, value, act):
+        ref = previous.get(act[0]) if previous else None
+        before = {
+            p: s
+            for s in (ref.sessions if ref else ())
+            if s.block == act[1] and s.session_type == act[2]
+            for p in s.patients
+        }
+        for room, leaders, patients in _singles(inst, v, value, act, before):
             out.append(_session(act, room, leaders, patients, counters))
     out.sort(
         key=lambda s: (s.week, inst.block_order[s.block], inst.type_order[s.session_type], s.id)
@@ -99,8 +122,35 @@ def _split(
     cb: ClassBlock,
     signature: dict[str, tuple[int, ...]],
     used_pins: set[tuple[str, ...]],
+    soft: list[Session],
 ) -> list[_Group]:
     act: Act = key[:3]
+    groups = _open_groups(v, value, key, cb)
+    leaders = [t for t in cb.leaders if value(v.lead[(key, t)])]
+    attending = [pid for pid in cb.members if value(v.attend[(pid, act)])]
+    if not groups:
+        assert not attending, f"patients attend {key} but no room is open"
+        return []
+    my_pins = [
+        pin
+        for pin in pins(inst.locks_for(act))
+        if pin.locks not in used_pins and _pin_here(pin, groups, leaders, attending)
+    ]
+    for pin in my_pins:
+        used_pins.add(pin.locks)
+    if soft:
+        formed = _fill(inst, key, cb, groups, leaders, attending, my_pins, signature, soft)
+        if formed is not None:
+            return formed
+        # The previous groups cannot all be formed again together with the pins: split
+        # afresh (the model's aggregate conditions guarantee a split without them).
+        groups = _open_groups(v, value, key, cb)
+    formed = _fill(inst, key, cb, groups, leaders, attending, my_pins, signature, [])
+    assert formed is not None
+    return formed
+
+
+def _open_groups(v: Variables, value: Value, key: GKey, cb: ClassBlock) -> list[_Group]:
     groups: list[_Group] = []
     for opt in cb.rooms:
         if not value(v.room[(key, opt.room)]):
@@ -109,19 +159,23 @@ def _split(
         rng = opt.co if co else opt.solo
         assert rng is not None
         groups.append(_Group(opt.room, opt.virtual, rng[0], rng[1], 2 if co else 1))
-    leaders = [t for t in cb.leaders if value(v.lead[(key, t)])]
-    attending = [pid for pid in cb.members if value(v.attend[(pid, act)])]
-    if not groups:
-        assert not attending, f"patients attend {key} but no room is open"
-        return []
+    return groups
+
+
+def _fill(
+    inst: Instance,
+    key: GKey,
+    cb: ClassBlock,
+    groups: list[_Group],
+    leaders: list[str],
+    attending: list[str],
+    my_pins: list[Pin],
+    signature: dict[str, tuple[int, ...]],
+    soft: list[Session],
+) -> list[_Group] | None:
+    """Pins, then the previous groups (``soft``), then everyone else; None when the
+    previous groups leave no valid split of the rest."""
     patients = inst.clinic.patient_by_id
-    my_pins = [
-        pin
-        for pin in pins(inst.locks_for(act))
-        if pin.locks not in used_pins and _pin_here(pin, groups, leaders, attending)
-    ]
-    for pin in my_pins:
-        used_pins.add(pin.locks)
     free_leaders = [t for t in leaders if not any(t in pin.therapists for pin in my_pins)]
     placed: set[str] = set()
     # Pins with a room first, then pins without one into a group of their own.
@@ -143,12 +197,17 @@ def _split(
         g.leaders.extend(pin.therapists)
         g.patients.extend(pin.patients)
         placed.update(pin.patients)
+    _previous_groups(groups, free_leaders, attending, placed, patients, soft)
     rest = [p for p in attending if p not in placed]
     target = inst.types[key[2]].target_size
     if len(groups) == 1:
         groups[0].leaders.extend(free_leaders)
         groups[0].patients.extend(rest)
+        if not groups[0].lo <= len(groups[0].patients) <= groups[0].hi:
+            return None
     elif not _balanced(groups, rest, free_leaders, patients, signature, target):
+        if soft:
+            return None
         _assign_leaders(groups, free_leaders, attending, patients)
         if not _greedy(groups, rest, patients, signature):
             _exact(groups, attending, placed, patients)
@@ -156,6 +215,34 @@ def _split(
         assert g.lo <= len(g.patients) <= g.hi and len(g.leaders) == g.leaders_needed, key
         g.patients.sort(key=cb.members.index)
     return groups
+
+
+def _previous_groups(
+    groups: list[_Group],
+    free_leaders: list[str],
+    attending: list[str],
+    placed: set[str],
+    lookup: Mapping[str, Patient],
+    soft: list[Session],
+) -> None:
+    """Form each previous group again from its patients who still attend, largest first:
+    in its own room when that room is open and empty, else in an empty group, with its
+    leaders who still lead here."""
+    todo = sorted(soft, key=lambda s: (-sum(p in attending for p in s.patients), s.id))
+    for s in todo:
+        keep = [p for p in s.patients if p in attending and p not in placed]
+        if not keep:
+            continue
+        empty = [g for g in groups if not g.patients and not g.leaders]
+        g = next((g for g in empty if g.room == s.room), empty[0] if empty else None)
+        if g is None:
+            continue
+        for t in [t for t in s.therapists if t in free_leaders][: g.leaders_needed]:
+            free_leaders.remove(t)
+            g.leaders.append(t)
+        fit = [p for p in keep if not g.virtual or lookup[p].telehealth_ok][: g.hi]
+        g.patients.extend(fit)
+        placed.update(fit)
 
 
 def _assign_leaders(
@@ -404,8 +491,11 @@ def _exact(
 
 
 def _singles(
-    inst: Instance, v: Variables, value: Value, act: Act
+    inst: Instance, v: Variables, value: Value, act: Act, before: Mapping[str, Session]
 ) -> list[tuple[str, list[str], list[str]]]:
+    """One session per attending patient: pinned ones first, then those the previous week
+    had here (in their room and with their therapist again where those are free), then the
+    rest."""
     slot = inst.singles[act]
     lookup = inst.clinic.patient_by_id
     individual = slot.kind is SessionKind.INDIVIDUAL
@@ -458,6 +548,27 @@ def _singles(
         room = take_room(p, pin.rooms[0] if pin.rooms else None)
         lead = take_leader(p, pin.therapists[0] if pin.therapists and not individual else None)
         sessions.append((room, lead, [p]))
+    free_now = {r for r, _ in rooms}
+    # Those whose old room is still open first, so nobody else takes it.
+    returning = sorted(
+        (q for q in attending if q in before), key=lambda q: before[q].room not in free_now
+    )
+    for p in returning:
+        old = before[p]
+        attending.remove(p)
+        free = dict(rooms)
+        # The old room, unless a telehealth patient would take a physical room that an
+        # in-person patient still needs.
+        offline_left = sum(not lookup[q].telehealth_ok for q in attending)
+        physical_left = sum(not virtual for _, virtual in rooms)
+        spare = (
+            not lookup[p].telehealth_ok
+            or free.get(old.room, True)
+            or (physical_left > offline_left)
+        )
+        room = take_room(p, old.room if old.room in free and spare else None)
+        wanted = old.therapists[0] if old.therapists and old.therapists[0] in leaders else None
+        sessions.append((room, take_leader(p, wanted), [p]))
     attending.sort(key=lambda q: lookup[q].telehealth_ok)
     for p in attending:
         sessions.append((take_room(p, None), take_leader(p, None), [p]))

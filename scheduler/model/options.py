@@ -42,6 +42,22 @@ class Weights:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+@dataclass(frozen=True)
+class ChangeWeights:
+    """What one change from the previous schedule costs, in the minimal-change stage that
+    ranks below placement and above comfort (scheduler.model.stability says why so)."""
+
+    moved: int = 6  # per patient appointment not kept at its weekday, time and type
+    leader: int = 2  # per leader of a previous session not leading it again
+    room: int = 1  # per room of a previous session not hosting it again
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"weight {f.name} must be a whole number ≥ 0, not {value!r}")
+
+
 #: CP-SAT deterministic time per second of ``time_limit_s``; see SolveOptions (measured
 #: in benchmarks/calibrate.py).
 DETERMINISTIC_PER_SECOND = 1.0
@@ -67,6 +83,7 @@ class SolveOptions:
     seed: int = 0
     workers: int = 2
     weights: Weights = Weights()
+    change_weights: ChangeWeights = ChangeWeights()
     deterministic_time: float | None = None
     #: The wall-clock ceiling; None for ``time_limit_s`` times :data:`WALL_CEILING`.
     wall_ceiling_s: float | None = None

@@ -67,7 +67,7 @@ def repair(
     neighbourhood (module docstring), in at most :data:`ROUNDS` rounds and ``budget``
     deterministic time. ``make_solver(limit)`` gives a configured solver. Each unmet lock
     costs ``lock_weight`` points, as in phase one, so that no swap drops a lock."""
-    points = _points(v, costs, values, lock_weight)
+    points = placement_points(v, costs, values, lock_weight)
     used = 0.0
     optimal = False
     for _ in range(ROUNDS):
@@ -125,7 +125,7 @@ def probe_guided(
     found = probe(clinic, draft, swaps_per_patient=1, max_pairs=PROBE_PAIRS)
     chosen = {i.patient for i in found.insertions} | {s.patient for s in found.swaps}
     if not chosen:
-        return values, _points(v, costs, values, lock_weight), 0.0
+        return values, placement_points(v, costs, values, lock_weight), 0.0
     return _one_at_a_time(
         model, inst, v, costs, values, make_solver, budget, lock_weight, sorted(chosen)
     )
@@ -149,7 +149,7 @@ def _one_at_a_time(
         (pid for pid, x in v.placed.items() if values[x.index] == 0),
         key=lambda pid: (-costs[pid], pid),
     )
-    points, used = _points(v, costs, values, lock_weight), 0.0
+    points, used = placement_points(v, costs, values, lock_weight), 0.0
     tries = [pid for pid in waiting if only is None or pid in only]
     for n, pid in enumerate(tries):
         share = (budget - used) / (len(tries) - n)
@@ -171,7 +171,9 @@ def _one_at_a_time(
     return values, points, used
 
 
-def _points(v: Variables, costs: dict[str, int], values: dict[int, int], lock_weight: int) -> int:
+def placement_points(
+    v: Variables, costs: dict[str, int], values: dict[int, int], lock_weight: int
+) -> int:
     unmet = sum(values[lit.index] == 0 for lit in v.lock_ok.values())
     return sum(c for pid, c in costs.items() if values[v.placed[pid].index] == 0) + (
         lock_weight * unmet

@@ -163,6 +163,7 @@ def solve_by_site(
     options: SolveOptions,
     on_progress: Progress | None,
     solve_one: SolveOne,
+    previous: Schedule | None = None,
 ) -> Schedule:
     start = time.monotonic()
     sites = split_sites(clinic)
@@ -195,7 +196,13 @@ def solve_by_site(
         sub = dataclasses.replace(options, time_limit_s=wall, deterministic_time=det, by_site=False)
         progress = _offset(on_progress, start, placed_before) if on_progress else None
         site_start = time.monotonic() - start
-        part = solve_one(site_clinic(clinic, site, sessions, owners), sub, progress, waivers=clinic)
+        part = solve_one(
+            site_clinic(clinic, site, sessions, owners),
+            sub,
+            progress,
+            waivers=clinic,
+            previous=previous,
+        )
         # First solution of the merged schedule: when the last site found its first.
         got = part.stats.first_solution_s
         first = None if first is None or got is None else site_start + got
