@@ -226,6 +226,22 @@ class _Obstacles:
             out.append(f"has a commitment near {_when(day, window.start)}")
         return out
 
+    def nobody_left(self, s: Session, week: int) -> list[str]:
+        """Why a session with no successor had to go: none of its patients could attend
+        it any more (said without naming them: the reason goes to the therapist's row)."""
+        if not s.patients:
+            return []
+        found: list[str] = []
+        for pid in s.patients:
+            why = self.patient(s, week, pid, cancelled=True)
+            if not why:
+                return []
+            found += [w for w in why if w not in found]
+        one = len(s.patients) == 1
+        return [
+            f"{'its patient' if one else 'none of its patients can attend'}: {'; '.join(found)}"
+        ]
+
     def added(self, s: Session, week: int, pid: str, repeated: dt.date) -> list[str]:
         """Why an added appointment had to come: a family session due, or the patient's
         first full week (the repeated week, from Monday ``repeated``, began before their
@@ -452,6 +468,7 @@ def _therapist_changes(
                 new = appt(after, week)
             else:
                 kinds, new = (ChangeKind.CANCELLED,), None
+                why = why or tuple(obstacles.nobody_left(a, week))
             out.append(AppointmentChange(Who.THERAPIST, t, week, kinds, appt(a, week), new, why))
         for b in came:
             before = predecessor.get(id(b))

@@ -168,6 +168,10 @@ def test_a_discharge_mid_week_forces_the_cancellations_after_it() -> None:
     assert all(ch.new is None for ch in p3)
     # Nobody else's appointments changed: the group went on, smaller.
     assert {ch.person for ch in report.changes} == {"P3", "T1"}
+    t1 = next(ch for ch in report.changes if ch.person == "T1")  # P3's individual session
+    assert t1.kinds == (ChangeKind.CANCELLED,) and t1.reasons == (
+        "its patient: discharged 2026-12-09",
+    )
 
 
 def test_an_unforced_cancellation_and_addition() -> None:

@@ -30,7 +30,10 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from scheduler import compliance
+from scheduler.changes import ChangeReport
 from scheduler.domain import Patient, Weekday, format_time
+from scheduler.exports.change_list import HEADER as CHANGE_HEADER
+from scheduler.exports.change_list import NO_CHANGES, change_rows
 from scheduler.exports.ical import FeedInfo
 from scheduler.exports.options import PublishOptions
 from scheduler.exports.privacy import neutral
@@ -50,6 +53,8 @@ SHEETS = (
     "Calendar feeds",
     "Run info",
 )
+#: Second, after the Summary, when the schedule was made with a previous one: the calls.
+CHANGES_SHEET = "Changes"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _FORMULA_START = ("=", "+", "-", "@")
 BOLD = Font(bold=True)
@@ -344,12 +349,16 @@ def build_workbook(
     feeds: Sequence[FeedInfo],
     options: PublishOptions,
     now: dt.datetime,
+    changes: ChangeReport | None = None,
 ) -> bytes:
+    """The workbook; with ``changes`` (a previous schedule was given) a Changes sheet too."""
     wb = Workbook()
     default = wb.active
     if default is not None:
         wb.remove(default)
-    _summary(wb, view, now)
+    _summary(wb, view, now, changes)
+    if changes is not None:
+        _changes(wb, view, changes)
     _grid(wb, view, "By room", "Room", by_room=True)
     _grid(wb, view, "By therapist", "Therapist", by_room=False)
     _rosters(wb, view)
@@ -365,7 +374,9 @@ def build_workbook(
     return buf.getvalue()
 
 
-def _summary(wb: Workbook, view: ScheduleView, now: dt.datetime) -> None:
+def _summary(
+    wb: Workbook, view: ScheduleView, now: dt.datetime, changes: ChangeReport | None
+) -> None:
     c, s = view.clinic, view.schedule
     sh = _Sheet(wb, "Summary", ["Item", "Value"])
     last = s.week_start + dt.timedelta(weeks=s.weeks, days=-1)
@@ -383,11 +394,33 @@ def _summary(wb: Workbook, view: ScheduleView, now: dt.datetime) -> None:
         ("Rooms used", len(view.by_room)),
         ("Published", now.astimezone(c.settings.zone).strftime("%Y-%m-%d %H:%M %Z")),
     ]
+    if changes is not None:
+        n = changes.counts
+        rows += [
+            ("Appointments changed (see Changes)", n.appointments),
+            ("  of which forced", n.forced),
+            ("New patients", n.new_patients),
+            ("Discharged", n.discharged),
+            ("Lost their place", n.lost_place),
+        ]
     by_type = Counter(v.kind.name for v in view.sessions)
     rows += [(f"Sessions: {name}", n) for name, n in sorted(by_type.items())]
     for key, value in rows:
         sh.add([key, value])
     sh.finish()
+
+
+def _changes(wb: Workbook, view: ScheduleView, changes: ChangeReport) -> None:
+    """The calls a coordinator must make, one row each; unforced changes (ones the solver
+    could have avoided) in amber."""
+    sh = _Sheet(wb, CHANGES_SHEET, CHANGE_HEADER)
+    rows = change_rows(view.clinic, changes)
+    if not rows:
+        sh.add([NO_CHANGES], measure=False)
+    forced = CHANGE_HEADER.index("Forced")
+    for row in rows:
+        sh.add(list(row), wrap=True, fill=OVER if row[forced] == "no" else None)
+    sh.finish(max_width=40)
 
 
 def _time_rows(view: ScheduleView) -> list[tuple[int, int]]:
