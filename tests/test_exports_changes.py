@@ -65,8 +65,8 @@ def test_changes_sheet_and_csv_list_the_same_calls(tmp_path: Path) -> None:
     assert len(want) == 1 + 4  # three members and the leader
     moved = dict(zip(HEADER, want[1], strict=True))
     assert moved["Change"] == "moved" and moved["Forced"] == "no"
-    assert moved["Old"].startswith("Mon 2026-12-07 18:00–21:00, GT-MON-EVE-1 (GT), Room R1")
-    assert moved["New"].startswith("Tue 2026-12-08 18:00–21:00, GT-TUE-EVE-1 (GT), Room R1")
+    assert moved["Old"] == "Mon 2026-12-07 18:00–21:00\nGT-MON-EVE-1 (GT)\nRoom R1\n@SUM(A1:A9)"
+    assert moved["New"] == "Tue 2026-12-08 18:00–21:00\nGT-TUE-EVE-1 (GT)\nRoom R1\n@SUM(A1:A9)"
     # The file holds the same rows, each text cell that could run as a formula escaped.
     rows = read_csv(tmp_path / CHANGES)
     assert rows == [[csv_safe(cell) for cell in row] for row in want]

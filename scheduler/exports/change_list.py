@@ -35,7 +35,13 @@ def _person(clinic: Clinic, who: Who, ident: str) -> str:
 
 
 def appointment_text(clinic: Clinic, a: Appointment | None) -> str:
-    """``Mon 2026-12-07 18:00–21:00, GT-MON-EVE-1 (Group therapy), Room R1, led by Ann``."""
+    """Four short lines, so the sheet prints old and new side by side::
+
+    Mon 2026-12-07 18:00–21:00
+    GT-MON-EVE-1 (Group therapy)
+    Room R1
+    Ann Lee, Bo Ng
+    """
     if a is None:
         return ""
     kind = clinic.session_type_by_id.get(a.session_type)
@@ -45,9 +51,13 @@ def appointment_text(clinic: Clinic, a: Appointment | None) -> str:
     when = f"{a.date:%a} {a.date.isoformat()}"
     if a.start:
         when += f" {a.start}–{a.end}"
-    return (
-        f"{when}, {a.code} ({kind.name if kind else a.session_type}), "
-        f"{room_label(clinic, room) if room else a.room}, led by {names}"
+    return "\n".join(
+        (
+            when,
+            f"{a.code} ({kind.name if kind else a.session_type})",
+            room_label(clinic, room) if room else a.room,
+            names,
+        )
     )
 
 

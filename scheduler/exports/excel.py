@@ -249,8 +249,18 @@ class _Sheet:
         self.add([text], font=font, measure=False)
         self.merged.add(self.row_no)
 
-    def finish(self, max_width: float = 60, min_width: dict[int, float] | None = None) -> None:
-        natural = {i: min(max(math.ceil(w + 2), 6), max_width) for i, w in self.widths.items()}
+    def finish(
+        self,
+        max_width: float = 60,
+        min_width: dict[int, float] | None = None,
+        max_widths: dict[int, float] | None = None,
+    ) -> None:
+        """Size and set up for print; ``max_widths`` caps single columns below
+        ``max_width`` (their text wraps), so that others keep their room."""
+        caps = max_widths or {}
+        natural = {
+            i: min(max(math.ceil(w + 2), 6), caps.get(i, max_width)) for i, w in self.widths.items()
+        }
         for i, w in (min_width or {}).items():
             natural[i] = max(natural.get(i, 0), w)
         widths = fit_widths(natural, self.floor, PAGE_WIDTH_UNITS)
@@ -412,7 +422,7 @@ def _summary(
 
 def _changes(wb: Workbook, view: ScheduleView, changes: ChangeReport) -> None:
     """The calls a coordinator must make, one row each; unforced changes (ones the solver
-    could have avoided) in amber."""
+    could have avoided) in amber. Old and new side by side get the most of the page."""
     sh = _Sheet(wb, CHANGES_SHEET, CHANGE_HEADER)
     rows = change_rows(view.clinic, changes)
     if not rows:
@@ -420,7 +430,9 @@ def _changes(wb: Workbook, view: ScheduleView, changes: ChangeReport) -> None:
     forced = CHANGE_HEADER.index("Forced")
     for row in rows:
         sh.add(list(row), wrap=True, fill=OVER if row[forced] == "no" else None)
-    sh.finish(max_width=40)
+    column = {name: i for i, name in enumerate(CHANGE_HEADER, start=1)}
+    caps = {column["Person"]: 15.0, column["Change"]: 12.0, column["Reason"]: 15.0}
+    sh.finish(max_width=27, max_widths=caps)
 
 
 def _time_rows(view: ScheduleView) -> list[tuple[int, int]]:
