@@ -431,7 +431,7 @@ def _changes(wb: Workbook, view: ScheduleView, changes: ChangeReport) -> None:
     for row in rows:
         sh.add(list(row), wrap=True, fill=OVER if row[forced] == "no" else None)
     column = {name: i for i, name in enumerate(CHANGE_HEADER, start=1)}
-    caps = {column["Person"]: 15.0, column["Change"]: 12.0, column["Reason"]: 15.0}
+    caps = {column["Person"]: 14.0, column["Change"]: 11.0, column["Reason"]: 14.0}
     sh.finish(max_width=27, max_widths=caps)
 
 
