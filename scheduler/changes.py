@@ -197,7 +197,12 @@ class _Obstacles:
                 out.append(f"{therapist.name} is not available {_when(day, window.start)}")
         return out
 
-    def patient(self, s: Session, week: int, pid: str, cancelled: bool) -> list[str]:
+    def patient(
+        self, s: Session, week: int, pid: str, repeated: dt.date, cancelled: bool
+    ) -> list[str]:
+        """Why the patient cannot keep the appointment; ``repeated`` is the Monday of the
+        previous week this week repeats (a step-down already under way then forces
+        nothing new)."""
         c = self.clinic
         p = c.patient_by_id.get(pid)
         if p is None:
@@ -215,7 +220,7 @@ class _Obstacles:
         monday = week_monday(self.schedule.week_start, week)
         if cancelled and kind.kind is SessionKind.FAMILY and not p.family_due(monday):
             out.append(f"no family session due this week ({p.family_cadence} cadence)")
-        if cancelled and p.is_stepping_down(monday):
+        if cancelled and p.is_stepping_down(monday) and not p.is_stepping_down(repeated):
             out.append(f"stepping down before discharge on {p.discharge}")
         if p.track not in kind.tracks:
             out.append(f"{kind.id} is not open to the {p.track} track")
@@ -226,14 +231,14 @@ class _Obstacles:
             out.append(f"has a commitment near {_when(day, window.start)}")
         return out
 
-    def nobody_left(self, s: Session, week: int) -> list[str]:
+    def nobody_left(self, s: Session, week: int, repeated: dt.date) -> list[str]:
         """Why a session with no successor had to go: none of its patients could attend
         it any more (said without naming them: the reason goes to the therapist's row)."""
         if not s.patients:
             return []
         found: list[str] = []
         for pid in s.patients:
-            why = self.patient(s, week, pid, cancelled=True)
+            why = self.patient(s, week, pid, repeated, cancelled=True)
             if not why:
                 return []
             found += [w for w in why if w not in found]
@@ -376,14 +381,16 @@ def compare(clinic: Clinic, previous: Schedule, schedule: Schedule) -> ChangeRep
             for a, b in pairs:
                 kinds = _differences(a, b)
                 if kinds:
-                    why = obstacles.session(a, week) + obstacles.patient(a, week, pid, False)
+                    why = obstacles.session(a, week) + obstacles.patient(
+                        a, week, pid, repeated, False
+                    )
                     week_patient.append(
                         AppointmentChange(
                             Who.PATIENT, pid, week, kinds, appt(a, week), appt(b, week), tuple(why)
                         )
                     )
             for a in gone:
-                why = obstacles.session(a, week) + obstacles.patient(a, week, pid, True)
+                why = obstacles.session(a, week) + obstacles.patient(a, week, pid, repeated, True)
                 week_patient.append(
                     AppointmentChange(
                         Who.PATIENT,
@@ -416,7 +423,7 @@ def compare(clinic: Clinic, previous: Schedule, schedule: Schedule) -> ChangeRep
                 sum(c.forced for c in week_patient),
             )
         )
-        therapist_changes += _therapist_changes(olds, news, week, obstacles, appt)
+        therapist_changes += _therapist_changes(olds, news, week, repeated, obstacles, appt)
 
     def order(c: AppointmentChange) -> tuple[str, int, dt.date, str]:
         side = c.old or c.new
@@ -437,6 +444,7 @@ def _therapist_changes(
     olds: Sequence[Session],
     news: Sequence[Session],
     week: int,
+    repeated: dt.date,
     obstacles: _Obstacles,
     appt: Callable[[Session, int], Appointment],
 ) -> list[AppointmentChange]:
@@ -468,7 +476,7 @@ def _therapist_changes(
                 new = appt(after, week)
             else:
                 kinds, new = (ChangeKind.CANCELLED,), None
-                why = why or tuple(obstacles.nobody_left(a, week))
+                why = why or tuple(obstacles.nobody_left(a, week, repeated))
             out.append(AppointmentChange(Who.THERAPIST, t, week, kinds, appt(a, week), new, why))
         for b in came:
             before = predecessor.get(id(b))

@@ -255,3 +255,28 @@ def test_each_new_week_is_compared_with_the_week_it_repeats() -> None:
     report = compare(c2, before, after)
     assert appointments_changed(report) == {0: 0, 1: 3}
     assert {ch.week for ch in report.changes} == {1}
+
+
+def test_a_step_down_forces_a_cancellation_only_when_it_begins() -> None:
+    nxt = WEEK + dt.timedelta(weeks=1)
+    # P3's planned discharge puts next week, not this one, in the two-week step-down.
+    leaving = patient("P3", discharge=nxt + dt.timedelta(days=13))
+    c = clinic(patients=(*clinic().patients[:2], leaving))
+    before = valid(c, plan(week_sessions()))
+    fewer = swap(week_sessions(), "W0-FRI-EVE-GT-1", gt("FRI", patients=("P1", "P2")))
+    c2 = replace(c, settings=replace(c.settings, week_start=nxt))
+    # (Whether P3's shorter week keeps the step-down band is the checker's business,
+    # not the report's: only the report's words are asked for here.)
+    report = compare(c2, before, plan(fewer, start=nxt))
+    (ch,) = [ch for ch in report.changes if ch.person == "P3"]
+    assert ch.kinds == (ChangeKind.CANCELLED,)
+    assert ch.reasons == ("stepping down before discharge on 2026-12-27",)
+    # Re-planning this week, before the step-down: nothing forced it.
+    report = compare(c, before, plan(fewer))
+    (ch,) = [ch for ch in report.changes if ch.person == "P3"]
+    assert ch.kinds == (ChangeKind.CANCELLED,) and not ch.forced
+    # Re-planning next week from a plan of next week, the step-down already under way in
+    # the week repeated: nothing new forced it either.
+    report = compare(c2, plan(week_sessions(), start=nxt), plan(fewer, start=nxt))
+    (ch,) = [ch for ch in report.changes if ch.person == "P3"]
+    assert ch.kinds == (ChangeKind.CANCELLED,) and not ch.forced
