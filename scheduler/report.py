@@ -12,6 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 
+from scheduler.changes import ChangeCounts
 from scheduler.domain import Clinic
 from scheduler.schedule import Schedule, SolveStats
 
@@ -157,3 +158,29 @@ def coordinator_summary(
     if stats.terms:
         lines += ["", cost_table(stats.terms, weights)]
     return "\n".join(lines)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def changes_line(counts: ChangeCounts) -> str:
+    """The change report in one line (issue "week after week"): "12 appointments change
+    for 5 patients and 2 therapists (3 forced); 3 new patients; 2 discharged"."""
+    if counts.appointments == 0:
+        head = "No appointment changes"
+    else:
+        head = (
+            f"{_count(counts.appointments, 'appointment changes', 'appointments change')} for "
+            f"{_count(counts.patients, 'patient', 'patients')} and "
+            f"{_count(counts.therapists, 'therapist', 'therapists')} "
+            f"({counts.forced} forced)"
+        )
+    parts = [
+        head,
+        _count(counts.new_patients, "new patient", "new patients"),
+        f"{counts.discharged} discharged",
+    ]
+    if counts.lost_place:
+        parts.append(f"{counts.lost_place} lost their place")
+    return "; ".join(parts) + "."

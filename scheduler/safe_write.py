@@ -391,18 +391,33 @@ def _adopt_old_layout(out_dir: Path, names: set[str]) -> None:
         _publish_version(out_dir, old)
 
 
-def write_tree(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
+def _unlink_withdrawn(out_dir: Path, names: Iterable[str]) -> None:
+    """Remove ``out/<name>`` where it is the link into ``.current`` and the published
+    version no longer holds the name (never a file a user put there)."""
+    for name in sorted(names):
+        path = out_dir / name
+        if path.is_symlink() and os.readlink(path) == f"{POINTER}/{name}" and not path.exists():
+            path.unlink()
+
+
+def write_tree(
+    out_dir: Path, files: Mapping[str, bytes], *, withdraw: Iterable[str] = ()
+) -> list[Path]:
     """Publish ``files`` (relative POSIX path → content) into ``out_dir`` as one version.
 
     Every top-level entry is replaced whole by the switch: a feed no longer published (its
     consent withdrawn) disappears with the old version. Top-level names that this publish
-    does not write stay as they were. Raises :class:`ForeignFilesError`, writing nothing,
-    when files the scheduler did not write sit among the published ones. Returns the
-    paths as users open them (``out/calendars/T1.ics``), in the order given.
+    does not write stay as they were, except those in ``withdraw``: outputs that would
+    contradict this version (``changes.csv`` of a publish made without a previous
+    schedule) leave with the old version, and so does their link. Raises
+    :class:`ForeignFilesError`, writing nothing, when files the scheduler did not write
+    sit among the published ones. Returns the paths as users open them
+    (``out/calendars/T1.ics``), in the order given.
     """
     out_dir = Path(out_dir)
     rels = {_check_relative(name): data for name, data in files.items()}
     names = {rel.parts[0] for rel in rels}
+    gone = {_check_relative(name).parts[0] for name in withdraw} - names
     make_private_dir(out_dir)
     with _exclusive(out_dir):
         foreign = _foreign_files(out_dir, names)
@@ -410,6 +425,7 @@ def write_tree(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
             raise ForeignFilesError(out_dir, foreign)
         _clean_stale(out_dir)
         _adopt_old_layout(out_dir, names)
-        _publish_version(out_dir, _carried(out_dir, names) | rels)
+        _publish_version(out_dir, _carried(out_dir, names | gone) | rels)
+        _unlink_withdrawn(out_dir, gone)
         _prune(out_dir)
     return [out_dir.joinpath(*rel.parts) for rel in rels]

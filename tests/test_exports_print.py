@@ -15,6 +15,7 @@ from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
+import openpyxl
 import pytest
 from test_exports_samples import NOW
 from test_exports_sites import two_sites
@@ -73,7 +74,15 @@ def test_every_page_prints_at_9_pt_or_more(tmp_path: Path) -> None:
     slots = ", ".join(f"S3-WED-{h}00" for h in range(8, 22))
     reason = f"Individual counseling with their primary therapist T29 fits only {slots}"
     schedule = replace(schedule, unplaced=tuple(Unplaced("P5", reason) for _ in range(40)))
-    publish(clinic, schedule, tmp_path, now=NOW)
+    # Made with a previous schedule in which the other therapist led every session: the
+    # Changes sheet has a row per patient and therapist, and prints like the others.
+    other = {"T1": ("T2",), "T2": ("T1",)}
+    previous = replace(
+        schedule,
+        sessions=tuple(replace(s, therapists=other[s.therapists[0]]) for s in schedule.sessions),
+    )
+    publish(clinic, schedule, tmp_path, now=NOW, previous=previous)
+    assert "Changes" in openpyxl.load_workbook(tmp_path / "schedule.xlsx").sheetnames
     profile = (tmp_path / "lo-profile").as_uri()  # its own profile: runs may overlap
     subprocess.run(
         [

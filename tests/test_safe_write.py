@@ -379,3 +379,16 @@ def test_a_user_file_in_the_version_before_is_never_deleted(tmp_path: Path) -> N
     with pytest.raises(sw.ForeignFilesError, match=str(mine)):
         write_tree(tmp_path, {"calendars/a.ics": b"A3"})
     assert mine.read_text() == "mine"
+
+
+def test_withdrawn_names_leave_with_the_old_version_and_user_files_stay(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.txt": b"a", "changes.csv": b"old report"})
+    (tmp_path / "mine.csv").write_bytes(b"the user's")
+    write_tree(tmp_path, {"a.txt": b"a2"}, withdraw=("changes.csv", "mine.csv"))
+    assert not (tmp_path / "changes.csv").exists() and not (tmp_path / "changes.csv").is_symlink()
+    assert "changes.csv" not in os.listdir(tmp_path / ".current")
+    assert (tmp_path / "mine.csv").read_bytes() == b"the user's"  # not ours: untouched
+    # Without ``withdraw`` a name not written is carried on, as before.
+    write_tree(tmp_path, {"changes.csv": b"new report"})
+    write_tree(tmp_path, {"a.txt": b"a3"})
+    assert (tmp_path / "changes.csv").read_bytes() == b"new report"

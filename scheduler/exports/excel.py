@@ -30,7 +30,10 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from scheduler import compliance
+from scheduler.changes import ChangeReport
 from scheduler.domain import Patient, Weekday, format_time
+from scheduler.exports.change_list import HEADER as CHANGE_HEADER
+from scheduler.exports.change_list import NO_CHANGES, change_rows
 from scheduler.exports.ical import FeedInfo
 from scheduler.exports.options import PublishOptions
 from scheduler.exports.privacy import neutral
@@ -50,6 +53,8 @@ SHEETS = (
     "Calendar feeds",
     "Run info",
 )
+#: Second, after the Summary, when the schedule was made with a previous one: the calls.
+CHANGES_SHEET = "Changes"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _FORMULA_START = ("=", "+", "-", "@")
 BOLD = Font(bold=True)
@@ -244,8 +249,18 @@ class _Sheet:
         self.add([text], font=font, measure=False)
         self.merged.add(self.row_no)
 
-    def finish(self, max_width: float = 60, min_width: dict[int, float] | None = None) -> None:
-        natural = {i: min(max(math.ceil(w + 2), 6), max_width) for i, w in self.widths.items()}
+    def finish(
+        self,
+        max_width: float = 60,
+        min_width: dict[int, float] | None = None,
+        max_widths: dict[int, float] | None = None,
+    ) -> None:
+        """Size and set up for print; ``max_widths`` caps single columns below
+        ``max_width`` (their text wraps), so that others keep their room."""
+        caps = max_widths or {}
+        natural = {
+            i: min(max(math.ceil(w + 2), 6), caps.get(i, max_width)) for i, w in self.widths.items()
+        }
         for i, w in (min_width or {}).items():
             natural[i] = max(natural.get(i, 0), w)
         widths = fit_widths(natural, self.floor, PAGE_WIDTH_UNITS)
@@ -344,12 +359,16 @@ def build_workbook(
     feeds: Sequence[FeedInfo],
     options: PublishOptions,
     now: dt.datetime,
+    changes: ChangeReport | None = None,
 ) -> bytes:
+    """The workbook; with ``changes`` (a previous schedule was given) a Changes sheet too."""
     wb = Workbook()
     default = wb.active
     if default is not None:
         wb.remove(default)
-    _summary(wb, view, now)
+    _summary(wb, view, now, changes)
+    if changes is not None:
+        _changes(wb, view, changes)
     _grid(wb, view, "By room", "Room", by_room=True)
     _grid(wb, view, "By therapist", "Therapist", by_room=False)
     _rosters(wb, view)
@@ -365,7 +384,9 @@ def build_workbook(
     return buf.getvalue()
 
 
-def _summary(wb: Workbook, view: ScheduleView, now: dt.datetime) -> None:
+def _summary(
+    wb: Workbook, view: ScheduleView, now: dt.datetime, changes: ChangeReport | None
+) -> None:
     c, s = view.clinic, view.schedule
     sh = _Sheet(wb, "Summary", ["Item", "Value"])
     last = s.week_start + dt.timedelta(weeks=s.weeks, days=-1)
@@ -383,11 +404,35 @@ def _summary(wb: Workbook, view: ScheduleView, now: dt.datetime) -> None:
         ("Rooms used", len(view.by_room)),
         ("Published", now.astimezone(c.settings.zone).strftime("%Y-%m-%d %H:%M %Z")),
     ]
+    if changes is not None:
+        n = changes.counts
+        rows += [
+            ("Appointments changed (see Changes)", n.appointments),
+            ("  of which forced", n.forced),
+            ("New patients", n.new_patients),
+            ("Discharged", n.discharged),
+            ("Lost their place", n.lost_place),
+        ]
     by_type = Counter(v.kind.name for v in view.sessions)
     rows += [(f"Sessions: {name}", n) for name, n in sorted(by_type.items())]
     for key, value in rows:
         sh.add([key, value])
     sh.finish()
+
+
+def _changes(wb: Workbook, view: ScheduleView, changes: ChangeReport) -> None:
+    """The calls a coordinator must make, one row each; unforced changes (ones the solver
+    could have avoided) in amber. Old and new side by side get the most of the page."""
+    sh = _Sheet(wb, CHANGES_SHEET, CHANGE_HEADER)
+    rows = change_rows(view.clinic, changes)
+    if not rows:
+        sh.add([NO_CHANGES], measure=False)
+    forced = CHANGE_HEADER.index("Forced")
+    for row in rows:
+        sh.add(list(row), wrap=True, fill=OVER if row[forced] == "no" else None)
+    column = {name: i for i, name in enumerate(CHANGE_HEADER, start=1)}
+    caps = {column["Person"]: 14.0, column["Change"]: 11.0, column["Reason"]: 14.0}
+    sh.finish(max_width=27, max_widths=caps)
 
 
 def _time_rows(view: ScheduleView) -> list[tuple[int, int]]:

@@ -11,9 +11,19 @@ disclosure, so by default
 - UIDs are random ``uuid4`` values kept in :class:`UidMap`, never derived from any ID.
 
 One VEVENT per dated session (no RRULE series), so a moved or cancelled week changes one
-event. ``SEQUENCE`` rises when a session's time, room or status changes. A session that was
-published before, falls inside the new horizon and is gone from the new schedule is
-published once more as ``STATUS:CANCELLED``, then forgotten.
+event. An event's identity follows the group, not the slot (issue "week after week"): it is
+the group's lineage and the week's Monday, so a group moved to another day, time or room,
+or given a new leader, keeps its UID in every feed. ``SEQUENCE`` rises when anything the
+event says or depends on changes: its time, room, leaders, summary, place or status. A
+session that was published before, falls inside the new horizon and is gone from the new
+schedule is published once more as ``STATUS:CANCELLED``, then forgotten.
+
+UID maps written before lineages (format 1) were keyed by session ID. They are migrated,
+not re-keyed: their entries are marked ``legacy`` and an event not found under its lineage
+key is looked up under its old key (the week's Monday and the session ID), so it keeps its
+UID, and an unchanged one its SEQUENCE too; it is then kept under its lineage key. Only a
+group that has already moved to another block when it is first published with lineages
+misses its old entry: that one event is cancelled once and published anew, as before.
 """
 
 from __future__ import annotations
@@ -38,7 +48,8 @@ from scheduler.exports.view import ScheduleView, SessionView, multi_site, room_l
 # The product name contains a withheld word, so it never appears in a feed.
 PRODID = "-//Clinic Scheduler//Timetable feeds 1//EN"
 STAFF_FEED = "staff.ics"
-UID_MAP_FORMAT = 1
+UID_MAP_FORMAT = 2  # 2: events keyed by group lineage and week; 1: by session ID
+_LEGACY_FORMAT = 1
 FORGET_AFTER = dt.timedelta(days=120)  # map entries this far before the horizon are dropped
 
 
@@ -57,6 +68,8 @@ class UidEntry:
     summary: str
     location: str
     cancelled: bool = False
+    # Keyed by session ID, with a fingerprint of span and status only (UID map format 1).
+    legacy: bool = False
 
 
 @dataclass
@@ -71,9 +84,13 @@ class UidMap:
         if not data:
             return cls()
         raw = json.loads(data)
-        if not isinstance(raw, dict) or raw.get("format") != UID_MAP_FORMAT:
-            raise ValueError(f"UID map: unknown format {raw.get('format')!r}")
+        if not isinstance(raw, dict) or raw.get("format") not in (UID_MAP_FORMAT, _LEGACY_FORMAT):
+            got = raw.get("format") if isinstance(raw, dict) else None
+            raise ValueError(f"UID map: unknown format {got!r}")
         entries = {key: UidEntry(**value) for key, value in raw["entries"].items()}
+        if raw["format"] == _LEGACY_FORMAT:
+            for e in entries.values():
+                e.legacy = True
         return cls(entries, dict(raw["patient_feeds"]))
 
     def dumps(self) -> bytes:
@@ -253,6 +270,8 @@ class _FeedBuilder:
         self.options = options
         self.internal = options.internal_calendar_details
         self.new = UidMap(patient_feeds={})
+        self.claimed: set[str] = set()  # keys of the old map that this run carries on
+        self.keys: set[str] = set()  # event keys given out in this run
         self.warnings: list[str] = []
         self.calendars: dict[str, Calendar] = {}
         self.feeds: list[FeedInfo] = []
@@ -319,23 +338,46 @@ class _FeedBuilder:
     def entry(
         self,
         key: str,
+        legacy_key: str,
         start: dt.datetime,
         end: dt.datetime,
         room: str,
+        leaders: tuple[str, ...],
         feeds: list[str],
         summary: str,
         location: str,
     ) -> UidEntry:
-        fingerprint = f"{_utc(start)}|{_utc(end)}|{room}|CONFIRMED"
+        """The event's UID and SEQUENCE: kept from the old map under ``key``, or under
+        ``legacy_key`` from a format-1 map; SEQUENCE + 1 when the event changed."""
+        span = f"{_utc(start)}|{_utc(end)}|{room}"
+        fingerprint = f"{span}|{','.join(leaders)}|{summary}|{location}|CONFIRMED"
+        old_key = key
         prev = self.old.entries.get(key)
+        if prev is None:
+            migrated = self.old.entries.get(legacy_key)
+            if migrated is not None and migrated.legacy and legacy_key not in self.claimed:
+                old_key, prev = legacy_key, migrated
         if prev is None:
             uid, seq = str(uuid.uuid4()), 0
         else:
+            self.claimed.add(old_key)
+            # A format-1 fingerprint holds the span and status only: compared as such, a
+            # migrated event that did not change keeps its SEQUENCE.
+            now = f"{span}|CONFIRMED" if prev.legacy else fingerprint
+            seq = prev.sequence + (prev.fingerprint != now or prev.cancelled)
             uid = prev.uid
-            seq = prev.sequence + (prev.fingerprint != fingerprint or prev.cancelled)
         e = UidEntry(uid, seq, fingerprint, _utc(start), _utc(end), feeds, summary, location)
         self.new.entries[key] = e
         return e
+
+    def event_key(self, v: SessionView) -> str:
+        """The group's lineage and the week, unique in this run: two sessions of one
+        lineage in one week (not made by the solver) get ``#2``, ``#3`` … in time order."""
+        key, n = v.identity, 2
+        while key in self.keys:
+            key, n = f"{v.identity}#{n}", n + 1
+        self.keys.add(key)
+        return key
 
     def event(
         self,
@@ -418,7 +460,8 @@ class _FeedBuilder:
             lines.insert(1, f"Type: {v.kind.name}")
             lines.append("Patients: " + "; ".join(p.name for p in v.patients))
         feeds = [STAFF_FEED, room_file[s.room]] + [therapist_file[t] for t in s.therapists]
-        e = self.entry(v.identity, v.start, v.end, s.room, feeds, summary, room)
+        key, legacy = self.event_key(v), v.legacy_identity
+        e = self.entry(key, legacy, v.start, v.end, s.room, s.therapists, feeds, summary, room)
         ev = self.event(e, v.start, v.end, summary, room, "\n".join(lines), "CONFIRMED")
         for fname in dict.fromkeys(feeds):  # a session is in each feed once
             self.calendars[fname].add_component(ev)
@@ -428,8 +471,11 @@ class _FeedBuilder:
             pf = patient_file.get(p.id)
             if pf is None:
                 continue
-            key = f"{v.identity}/patient/{p.id}"
-            pe = self.entry(key, v.start, v.end, s.room, [pf], "Appointment", place)
+            # Keys of their own: the patient's events get UIDs of their own.
+            pkey, plegacy = f"{key}/patient/{p.id}", f"{legacy}/patient/{p.id}"
+            pe = self.entry(
+                pkey, plegacy, v.start, v.end, s.room, s.therapists, [pf], "Appointment", place
+            )
             self.calendars[pf].add_component(
                 self.event(pe, v.start, v.end, "Appointment", place, None, "CONFIRMED")
             )
@@ -447,7 +493,7 @@ class _FeedBuilder:
         lo = self.view.horizon_start.astimezone(dt.UTC)
         hi = self.view.horizon_end.astimezone(dt.UTC)
         for key, old in self.old.entries.items():
-            if key in self.new.entries:
+            if key in self.claimed or key in self.new.entries:
                 continue
             start = dt.datetime.fromisoformat(old.start)
             end = dt.datetime.fromisoformat(old.end)
@@ -470,6 +516,7 @@ class _FeedBuilder:
                 old.summary,
                 old.location,
                 cancelled=True,
+                legacy=old.legacy,
             )
             self.new.entries[key] = e
             zone = self.clinic.settings.zone

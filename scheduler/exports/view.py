@@ -58,11 +58,16 @@ class SessionView:
 
     @property
     def identity(self) -> str:
-        """Stable across runs for the same session: the planning week's Monday and the id.
+        """The same event across runs: the group's lineage and the planning week's Monday.
 
-        Session ids count weeks from the horizon start, so the Monday is what tells last
-        week's ``w0`` session from this week's.
+        A group keeps its lineage when it moves to another time or room or gets another
+        leader, so its calendar events keep their UIDs (issue "week after week").
         """
+        return f"{self.week_monday.isoformat()}/{self.session.lineage_id}"
+
+    @property
+    def legacy_identity(self) -> str:
+        """The identity before lineages (UID maps of format 1): Monday and session ID."""
         return f"{self.week_monday.isoformat()}/{self.session.id}"
 
     @property
