@@ -273,7 +273,19 @@ def _solve_and_publish(
     _refuse_if_invalid(clinic, schedule, "the schedule failed the independent check")
     out = Path(args.out)
     payload = schedule_json_bytes(schedule, input_path=str(input_path), input_hash=digest)
-    written = _publish(clinic, schedule, args, extra={"schedule.json": payload})
+    written = _publish(clinic, schedule, args, extra={"schedule.json": payload}, previous=previous)
+    if previous is not None:
+        from scheduler.changes import compare
+        from scheduler.report import changes_line
+
+        report = compare(clinic, previous, schedule)
+        emit(changes_line(report.counts))
+        unforced = [c for c in report.changes if not c.forced]
+        if unforced:
+            emit(
+                f"  {len(unforced)} of them not forced by the input (to place more patients or "
+                "by a rule); each is listed in the Changes sheet and changes.csv"
+            )
     _report_unplaced(schedule)
     _report_unmet_locks(schedule)
     _report_waivers(clinic, schedule)
@@ -299,6 +311,7 @@ def _publish(
     schedule: Schedule,
     args: argparse.Namespace,
     extra: dict[str, bytes] | None = None,
+    previous: Schedule | None = None,
 ) -> list[Path]:
     """Publish all outputs in one all-or-nothing write; warnings go to stderr."""
     import logging
@@ -311,7 +324,7 @@ def _publish(
         sign_in_shows=args.sign_in, internal_calendar_details=args.internal_calendar_details
     )
     try:
-        return publish(clinic, schedule, out, options=options, extra=extra)
+        return publish(clinic, schedule, out, options=options, extra=extra, previous=previous)
     except ExportError as err:
         raise CliError(f"nothing was published: {err}", EXIT_INPUT) from err
     except OSError as err:
