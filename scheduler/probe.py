@@ -237,6 +237,11 @@ class _Option:
 _Continue = Callable[[], bool | None]
 
 
+def _found() -> bool | None:
+    """The end of a search that wants one plan: the first complete plan is the answer."""
+    return True
+
+
 class _Board:
     """The schedule minus ``removed`` patients, as booking tables.
 
@@ -613,9 +618,10 @@ class _Search:
 
     # The week ---------------------------------------------------------------------
 
-    def place_week(self, week: int, need: _Need) -> bool | None:
-        """Extend ``chosen`` with a plan for ``week``: True found, False none, None the
-        node budget ran out."""
+    def place_week(self, week: int, need: _Need, then: _Continue = _found) -> bool | None:
+        """Extend ``chosen`` with a plan for ``week``, then go on with ``then`` (the next
+        week, or :func:`plans`' collector): True found, False none, None the node budget
+        ran out. ``then`` returning False backtracks into this week's other plans."""
         slots: list[tuple[SessionType, list[Block], str | None]] = []
         blocks = list(self.clinic.blocks)
         if need.individual is not None:
@@ -624,7 +630,7 @@ class _Search:
             slots += [(kind, ind, self.patient.primary_therapist)] * n
         for kind, n in need.units:
             slots += [(kind, blocks, None)] * n
-        return self._family(week, need, partial(self._fill, week, need, slots, 0, -1))
+        return self._family(week, need, partial(self._fill, week, need, slots, 0, -1, then))
 
     def _fill(
         self,
@@ -633,11 +639,12 @@ class _Search:
         slots: list[tuple[SessionType, list[Block], str | None]],
         i: int,
         last: int,
+        then: _Continue,
     ) -> bool | None:
         """Required sessions one by one; repeats of a type in rising block order (no
         permutations of the same plan). Then extras."""
         if i == len(slots):
-            return self._extras(week, need, -1)
+            return self._extras(week, need, -1, then)
         kind, blocks, lead = slots[i]
         same_as_prev = i > 0 and slots[i - 1][0] is kind
         order = self.clinic.blocks.index
@@ -648,7 +655,8 @@ class _Search:
                 return None
             if self._minutes(week) + _counted(opt.kind) > need.max_minutes + _EPS:
                 continue
-            done = self._try(opt, partial(self._fill, week, need, slots, i + 1, order(opt.block)))
+            nxt = partial(self._fill, week, need, slots, i + 1, order(opt.block), then)
+            done = self._try(opt, nxt)
             if done is not False:
                 return done
         return False
@@ -671,7 +679,7 @@ class _Search:
                     return done
         return False
 
-    def _extras(self, week: int, need: _Need, last: int) -> bool | None:
+    def _extras(self, week: int, need: _Need, last: int, then: _Continue) -> bool | None:
         """Extra group sessions until the hours minimum and the days minimum hold and every
         group the swap left short is refilled."""
         missing = self.board.short - {sid for o, sid in self.chosen if o.join is not None}
@@ -682,7 +690,7 @@ class _Search:
             or (need.at_least_one and not any(o.week == week for o, _ in self.chosen))
         )
         if not below and not short_here:
-            return True
+            return then()
         n_blocks = len(self.clinic.blocks)
         order = self.clinic.blocks.index
         for kind in need.extras:
@@ -695,7 +703,7 @@ class _Search:
                     return None
                 if self._minutes(week) + _counted(kind) > need.max_minutes + _EPS:
                     continue
-                done = self._try(opt, partial(self._extras, week, need, rank))
+                done = self._try(opt, partial(self._extras, week, need, rank, then))
                 if done is not False:
                     return done
         return False
@@ -775,6 +783,26 @@ def _confirm(
 ) -> tuple[Schedule, tuple[str, ...], tuple[Session, ...]] | None:
     """The schedule the plan gives, if the checker accepts it; the plan is undone on the
     board either way."""
+    result, joined, added = _build(schedule, board, u, plan, removed)
+    _unwind(board, plan)
+    violations = check_schedule(clinic, result)
+    if violations:
+        tally.rejected += 1
+        rules = sorted({v.rule for v in violations})
+        tally.notes.append(f"checker refused a find for {u.id}: {', '.join(rules)}")
+        return None
+    return result, joined, added
+
+
+def _build(
+    schedule: Schedule,
+    board: _Board,
+    u: Patient,
+    plan: Sequence[tuple[_Option, str]],
+    removed: Patient | None,
+) -> tuple[Schedule, tuple[str, ...], tuple[Session, ...]]:
+    """The schedule the board holds with ``plan`` booked on it (the board is left as it
+    is): the joined sessions' IDs and the new sessions, numbered as every producer does."""
     sessions: list[Session] = []
     for live in board.live.values():
         if live.original is None:
@@ -805,19 +833,85 @@ def _confirm(
         used.add(new.id)
         added.append(new)
     joined = tuple(dict.fromkeys(opt.join for opt, _ in plan if opt.join is not None))
-    _unwind(board, plan)
     unplaced = [x for x in schedule.unplaced if x.patient != u.id]
     if removed is not None:
         reason = f"gave their place to patient {u.id}, who has priority (probe)"
         unplaced.append(Unplaced(removed.id, reason))
     result = replace(schedule, sessions=(*sessions, *added), unplaced=tuple(unplaced))
-    violations = check_schedule(clinic, result)
-    if violations:
-        tally.rejected += 1
-        rules = sorted({v.rule for v in violations})
-        tally.notes.append(f"checker refused a find for {u.id}: {', '.join(rules)}")
-        return None
     return result, joined, tuple(added)
+
+
+# --------------------------------------------------------------------------------------
+# Many ways in for one patient (scheduler.fit ranks them and has the checker confirm them).
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way the search found to add ``patient`` moving nobody, built into the whole
+    ``schedule`` but NOT yet checked: :meth:`confirm` asks the checker. The search reads
+    the rules as the checker does (``ProbeResult.rejected`` stays 0), so a candidate is
+    cheap to rank before the checker's run is spent on it."""
+
+    patient: str
+    joined: tuple[str, ...]
+    added: tuple[Session, ...]
+    schedule: Schedule
+
+    def confirm(self, clinic: Clinic) -> Insertion | None:
+        """The insertion, if the checker finds no violation in the schedule; else None."""
+        if check_schedule(clinic, self.schedule):
+            return None
+        return Insertion(self.patient, self.joined, self.added, self.schedule)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What :func:`candidates` found; ``capped`` when its node budget ran out first (more
+    ways may exist), ``caseload_full`` when the primary therapist can take nobody more."""
+
+    found: tuple[Candidate, ...]
+    capped: bool
+    caseload_full: bool
+
+
+def candidates(
+    clinic: Clinic,
+    schedule: Schedule,
+    patient: Patient,
+    *,
+    limit: int = 40,
+    node_budget: int = DEFAULT_NODE_BUDGET,
+) -> Candidates:
+    """Up to ``limit`` different ways to add ``patient`` (who must not be placed in
+    ``schedule``; ``clinic`` must hold this very record) to ``schedule`` as it stands,
+    moving nobody: the search of :func:`insertable`, which stops at its first plan, here
+    goes on backtracking for more, across every week of the horizon."""
+    board = _Board(clinic, schedule.sessions, frozenset({patient.id}), keep_empty=False)
+    therapist = clinic.therapist_by_id[patient.primary_therapist]
+    if board.caseload[patient.primary_therapist] + 1 > therapist.caseload_cap:
+        return Candidates((), False, True)
+    search = _Search(board, patient, node_budget)
+    weeks = [w for w in range(clinic.settings.weeks) if days_in_treatment(clinic, patient, w) > 0]
+    needs = [_need(clinic, patient, w) for w in weeks]
+    found: list[Candidate] = []
+    seen: set[frozenset[_Option]] = set()
+
+    def collect() -> bool | None:
+        key = frozenset(opt for opt, _ in search.chosen)
+        if key and key not in seen:  # an empty plan places nobody (P1)
+            seen.add(key)
+            result, joined, added = _build(schedule, board, patient, search.chosen, None)
+            found.append(Candidate(patient.id, joined, added, result))
+        return len(found) >= limit  # False backtracks for the next plan
+
+    def week_at(i: int) -> bool | None:
+        if i == len(weeks):
+            return collect()
+        return search.place_week(weeks[i], needs[i], partial(week_at, i + 1))
+
+    done = week_at(0)
+    _unwind(board, search.chosen)
+    return Candidates(tuple(found), done is None, False)
 
 
 # --------------------------------------------------------------------------------------
