@@ -328,6 +328,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         schedule_for,
     )
     from scheduler.fit.render import answer_json, no_fit_text, options_text
+    from scheduler.inputs.rows import Locator
     from scheduler.inputs.validate import format_problems
     from scheduler.schedule_json import read_schedule_json
 
@@ -346,12 +347,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         if args.patient is not None:
-            locator = None
-            if args.patient.strip().isdigit():
-                from scheduler.inputs.workbook import read_clinic_located
+            from scheduler.inputs.workbook import read_clinic_located
 
-                locator = read_clinic_located(input_path)[1]
-            referral = named_referral(clinic, schedule, args.patient, locator)
+            def rows() -> Locator:  # the sheet's rows, read again only when asked
+                return read_clinic_located(input_path)[1]
+
+            referral = named_referral(clinic, schedule, args.patient, rows)
         else:
             referral = file_referral(clinic, Path(args.patient_file))
         fitted = schedule_for(

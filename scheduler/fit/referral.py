@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -67,15 +68,20 @@ def in_schedule(schedule: Schedule) -> frozenset[str]:
 
 
 def named_referral(
-    clinic: Clinic, schedule: Schedule, ref: str, locator: Locator | None = None
+    clinic: Clinic,
+    schedule: Schedule,
+    ref: str,
+    locator: Callable[[], Locator] | None = None,
 ) -> Patient:
-    """The patient of the Patients sheet named by ``ref`` (an ID, or a row number with
-    ``locator``), who must not be placed in ``schedule``."""
+    """The patient of the Patients sheet named by ``ref`` (an ID, or a row number when
+    ``locator`` gives the rows: it is read only when a row is needed), who must not be
+    placed in ``schedule``."""
     patient = clinic.patient_by_id.get(ref.strip())
     row = None
     if patient is None and ref.strip().isdigit() and locator is not None:
         row = int(ref)
-        by_row = {r: key for (sheet, key), r in locator.rows.items() if sheet == "Patients"}
+        rows = locator().rows
+        by_row = {r: key for (sheet, key), r in rows.items() if sheet == "Patients"}
         if row in by_row:
             patient = clinic.patient_by_id.get(by_row[row])
     if patient is None:
@@ -92,7 +98,7 @@ def named_referral(
             f"patient {patient.id} is already placed in this schedule",
             "fit looks for a place for a patient the schedule leaves out: name an unplaced "
             "patient or a new referral",
-            row=None if locator is None else locator.rows.get(("Patients", patient.id), row),
+            row=None if locator is None else locator().rows.get(("Patients", patient.id)),
         )
     return patient
 
