@@ -895,22 +895,34 @@ def candidates(
     needs = [_need(clinic, patient, w) for w in weeks]
     found: list[Candidate] = []
     seen: set[frozenset[_Option]] = set()
+    owes_nothing = False
 
     def collect() -> bool | None:
+        nonlocal owes_nothing
         key = frozenset(opt for opt, _ in search.chosen)
-        if key and key not in seen:  # an empty plan places nobody (P1)
+        owes_nothing = owes_nothing or not key
+        if key and key not in seen:
             seen.add(key)
             result, joined, added = _build(schedule, board, patient, search.chosen, None)
             found.append(Candidate(patient.id, joined, added, result))
         return len(found) >= limit  # False backtracks for the next plan
 
-    def week_at(i: int) -> bool | None:
+    def week_at(i: int, plan: list[_Need]) -> bool | None:
         if i == len(weeks):
             return collect()
-        return search.place_week(weeks[i], needs[i], partial(week_at, i + 1))
+        return search.place_week(weeks[i], plan[i], partial(week_at, i + 1, plan))
 
-    done = week_at(0)
+    done = week_at(0, needs)
     _unwind(board, search.chosen)
+    # An empty plan places nobody (P1). A patient who owes nothing in the whole horizon
+    # (say, discharged on Saturday) is placed by one extra group session in some week,
+    # as in _place: try each week in turn.
+    for j in range(len(weeks)) if owes_nothing and done is False else ():
+        one = [replace(n, at_least_one=True) if k == j else n for k, n in enumerate(needs)]
+        done = week_at(0, one)
+        _unwind(board, search.chosen)
+        if done is not False:
+            break
     return Candidates(tuple(found), done is None, False)
 
 

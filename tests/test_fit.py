@@ -129,6 +129,16 @@ def test_an_earlier_start_is_ranked_above_a_later_one() -> None:
     assert points == sorted(points)
 
 
+def test_a_referral_owing_nothing_this_week_still_gets_a_group() -> None:
+    # In treatment on Monday only: pro rata they owe no session (W1), but placed means
+    # attending one (P1); the probe places them with one group, and so does fit.
+    clinic = tiny_clinic(2)
+    referral = patient("R1", admission=WEEK, discharge=WEEK)
+    options = recommend(clinic, two_placed(), referral, top=3)
+    assert_confirmed(clinic, options, referral)
+    assert [s.code for s in options[0].sessions] == ["GT-MON-EVE-1"]
+
+
 def test_no_way_in_says_the_binding_reason() -> None:
     evenings = tuple(
         Commitment(CommitmentKind.WORK, window(d, "16:00", "23:00"))

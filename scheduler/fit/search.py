@@ -236,9 +236,10 @@ def why_not(clinic: Clinic, schedule: Schedule, patient: Patient, *, capped: boo
         if reason.startswith("Could not be fitted"):
             # explain's last resort speaks of a solve; here nothing was solved.
             reason = (
-                "Every way in found needs a seat, a leader's hours or a room that the "
-                "published timetable has already given to others; admitting them means "
-                "moving other patients or re-solving the week."
+                "The search found no way in that moves nobody: the seats, leaders' hours "
+                "and rooms they could use at their times are taken in the published "
+                "timetable; admitting them means moving other patients or re-solving "
+                "the week."
             )
     if capped:
         reason += " (The search stopped at its budget: a way in may still exist.)"
