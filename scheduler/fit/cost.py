@@ -28,10 +28,9 @@ from collections.abc import Mapping
 
 from scheduler.domain import Clinic, SessionKind, Weekday
 from scheduler.fit.options import CostChange
-from scheduler.model.objective import EVENING_FROM
 from scheduler.model.options import Weights
 from scheduler.report import TERM_NAMES, term_label
-from scheduler.rules import can_lead
+from scheduler.rules import EVENING_FROM, can_lead
 from scheduler.schedule import Schedule, Session
 
 _ONE_TO_ONE = (SessionKind.INDIVIDUAL, SessionKind.FAMILY, SessionKind.ASSESSMENT)
@@ -42,29 +41,50 @@ def _is_group(clinic: Clinic, s: Session) -> bool:
     return kind.is_group and kind.kind not in _ONE_TO_ONE
 
 
-def schedule_terms(clinic: Clinic, schedule: Schedule) -> dict[str, float]:
-    """Every counted term (module docstring) of ``schedule``, in units."""
+#: One patient's own terms, keyed by (patient, their sessions): ``fit`` prices dozens of
+#: schedules that differ from the published one only around the referral.
+PatientCache = dict[tuple[str, tuple[Session, ...]], tuple[float, float, float, float]]
+
+
+def _patient_terms(
+    clinic: Clinic, pid: str, sessions: tuple[Session, ...]
+) -> tuple[float, float, float, float]:
+    """continuity, cohort, spread and preference of one patient."""
     types = clinic.session_type_by_id
     blocks = clinic.block_by_id
-    terms: dict[str, float] = dict.fromkeys(("continuity", "cohort", "spread", "preference"), 0.0)
+    p = clinic.patient_by_id[pid]
+    groups = [s for s in sessions if _is_group(clinic, s)]
+    could = any(
+        can_lead(clinic, p.primary_therapist, blocks[s.block], types[s.session_type], s.week)
+        for s in groups
+    )
+    continuity = (
+        1.0 if could and not any(p.primary_therapist in s.therapists for s in groups) else 0.0
+    )
+    starts = {blocks[s.block].window.start for s in groups}
+    days = {(s.week, int(blocks[s.block].weekday)) for s in groups}
+    spread = sum(1 for w, d in days if (w, d + 1) in days and d + 1 <= int(Weekday.SUN))
+    outside = sum(1 for s in sessions if not p.preference.accepts(blocks[s.block].window.start))
+    return continuity, float(max(0, len(starts) - 1)), float(spread), float(outside)
+
+
+def schedule_terms(
+    clinic: Clinic, schedule: Schedule, cache: PatientCache | None = None
+) -> dict[str, float]:
+    """Every counted term (module docstring) of ``schedule``, in units. ``cache`` keeps
+    each patient's own terms between calls on clinics that differ at most in admission
+    dates (which no term reads)."""
+    types = clinic.session_type_by_id
+    blocks = clinic.block_by_id
+    cache = {} if cache is None else cache
+    totals = [0.0, 0.0, 0.0, 0.0]
     for pid, sessions in schedule.sessions_by_patient.items():
-        p = clinic.patient_by_id[pid]
-        groups = [s for s in sessions if _is_group(clinic, s)]
-        could = any(
-            can_lead(clinic, p.primary_therapist, blocks[s.block], types[s.session_type], s.week)
-            for s in groups
-        )
-        if could and not any(p.primary_therapist in s.therapists for s in groups):
-            terms["continuity"] += 1
-        starts = {blocks[s.block].window.start for s in groups}
-        terms["cohort"] += max(0, len(starts) - 1)
-        days = {(s.week, int(blocks[s.block].weekday)) for s in groups}
-        terms["spread"] += sum(
-            1 for w, d in days if (w, d + 1) in days and d + 1 <= int(Weekday.SUN)
-        )
-        terms["preference"] += sum(
-            1 for s in sessions if not p.preference.accepts(blocks[s.block].window.start)
-        )
+        key = (pid, sessions)
+        if key not in cache:
+            cache[key] = _patient_terms(clinic, pid, sessions)
+        for i, value in enumerate(cache[key]):
+            totals[i] += value
+    terms = dict(zip(("continuity", "cohort", "spread", "preference"), totals, strict=True))
     load: dict[int, Counter[str]] = defaultdict(Counter)
     evening = 0
     for s in schedule.sessions:

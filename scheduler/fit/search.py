@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from scheduler.domain import Clinic, Patient, format_time
 from scheduler.explain import explain_unplaced
-from scheduler.fit.cost import cost_changes, schedule_terms
+from scheduler.fit.cost import PatientCache, cost_changes, schedule_terms
 from scheduler.fit.options import CostChange, FitOption, FitSession, Move, NoFit
 from scheduler.model.options import Weights
 from scheduler.probe import DEFAULT_NODE_BUDGET, Candidate, candidates
@@ -128,7 +128,8 @@ def _recommend(
         return [], False
     capped = False
     base = with_patient(clinic, patient)
-    before = schedule_terms(base, schedule)
+    cache: PatientCache = {}
+    before = schedule_terms(base, schedule, cache)
     ways: list[_Way] = []
     seen: set[frozenset[tuple[str, str, str, int, str]]] = set()
     dates = start_dates(base, patient)
@@ -147,7 +148,8 @@ def _recommend(
             if shape in seen:
                 continue  # the same sessions under an earlier admission date
             seen.add(shape)
-            changes = cost_changes(before, schedule_terms(here, cand.schedule), weights)
+            after = schedule_terms(here, cand.schedule, cache)
+            changes = cost_changes(before, after, weights)
             ways.append(
                 _Way(
                     cand,
