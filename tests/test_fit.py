@@ -12,11 +12,29 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from factory import WEEK, group_type, individual_type, patient, therapist, tiny_clinic, window
+from factory import (
+    WEEK,
+    group_type,
+    individual_type,
+    patient,
+    room,
+    therapist,
+    tiny_clinic,
+    window,
+)
 
 from scheduler.check import check_schedule
 from scheduler.cli import EXIT_INPUT, EXIT_OK, main
-from scheduler.domain import Clinic, Commitment, CommitmentKind, Patient, Weekday
+from scheduler.domain import (
+    Band,
+    Clinic,
+    Commitment,
+    CommitmentKind,
+    CurriculumItem,
+    Patient,
+    Track,
+    Weekday,
+)
 from scheduler.fit import FitOption, NoFit, fit, recommend, why_not
 from scheduler.fit.cost import schedule_terms
 from scheduler.inputs.workbook import input_hash, write_csv_folder
@@ -165,6 +183,103 @@ def test_a_full_caseload_is_the_reason() -> None:
     # With room on the caseload, the same referral fits.
     roomy = tiny_clinic(2)
     assert recommend(roomy, two_placed(), referral)
+
+
+def test_full_groups_are_the_reason_when_no_group_can_open() -> None:
+    # Groups of at most two, all full; a group of one may not open (min_size 2).
+    kinds = (group_type("GT", max_size=2), individual_type())
+    clinic = tiny_clinic(2, session_types=kinds)
+    referral = patient("R1", admission=WEEK)
+    answer = fit(clinic, two_placed(), referral)
+    assert isinstance(answer, NoFit)
+    assert "no GT session can be given to them" in answer.reason
+    assert "its groups are full" in answer.reason
+    assert "a new group needs at least 2 patients (all of them)" in answer.reason
+    # True: with a third seat the same referral fits.
+    roomy = tiny_clinic(2, session_types=(group_type("GT", max_size=3), individual_type()))
+    assert recommend(roomy, two_placed(), referral)
+
+
+def one_group_a_week() -> tuple[Clinic, Patient]:
+    """One group a week (3 h, on one day at least), groups of one or two. Monday: P1 and P2
+    fill the group in R1 (T2); P3 is alone in an online group (T1), so no leader is free for
+    a third. Wednesday: P4 alone in R1 (T2). The referral works Fridays and has no consent
+    to telehealth: the online group is not for them."""
+    base = tiny_clinic(0)
+    settings = replace(base.settings, adult_hours=Band(3, 19), min_days_adult=1)
+    kinds = (group_type("GT", min_size=1, max_size=2), individual_type())
+    rooms = (*base.rooms, room("TELE", virtual=True))
+    people = (
+        patient("P1", telehealth_ok=True),
+        patient("P2"),
+        patient("P3", telehealth_ok=True),
+        patient("P4"),
+    )
+    friday = (Commitment(CommitmentKind.WORK, window(Weekday.FRI, "16:00", "23:00")),)
+    clinic = replace(
+        base,
+        settings=settings,
+        session_types=kinds,
+        curriculum=(CurriculumItem(Track.ADULT, "GT", 1),),
+        rooms=rooms,
+        patients=people,
+    )
+    return clinic, patient("R1", admission=WEEK, commitments=friday)
+
+
+def crowded_monday() -> Schedule:
+    return published(
+        group("MON", "P1", "P2"),
+        Session.numbered(0, "MON-EVE", "GT", 2, "TELE", ("T1",), ("P3",)),
+        group("WED", "P4"),
+    )
+
+
+def test_a_way_moving_another_patient_ranks_below_ways_moving_nobody() -> None:
+    clinic, referral = one_group_a_week()
+    assert check_schedule(clinic, crowded_monday()) == []
+    options = recommend(clinic, crowded_monday(), referral, top=5)
+    assert_confirmed(clinic, options, referral)
+    plain = [o for o in options if o.moves_nobody]
+    moving = [o for o in options if not o.moves_nobody]
+    assert plain and moving
+    # Moving nobody first, though Monday (with a move) starts before Wednesday.
+    assert options[: len(plain)] == plain
+    assert plain[0].start == WEEK + dt.timedelta(days=2)
+    assert moving[0].start == WEEK
+    (move,) = moving[0].moves
+    assert move.patient in ("P1", "P2") and move.from_session == "W0-MON-EVE-GT-1"
+    moved = moving[0].schedule.session_by_id[move.to_session]
+    assert move.patient in moved.patients
+    assert "R1" in moving[0].schedule.session_by_id["W0-MON-EVE-GT-1"].patients
+
+
+def test_a_move_is_offered_only_where_the_moved_patient_may_go() -> None:
+    clinic, referral = one_group_a_week()
+    # The referral works Wednesdays too: Monday it must be. Wednesday's group is full, and
+    # without consent P1 cannot go online (P2 never could): no way in.
+    evenings = tuple(
+        Commitment(CommitmentKind.WORK, window(d, "16:00", "23:00"))
+        for d in (Weekday.WED, Weekday.FRI)
+    )
+    busy = replace(referral, commitments=evenings)
+    # P5 joins P4 on Wednesday: that group is full too.
+    full = replace(
+        crowded_monday(),
+        sessions=tuple(
+            replace(s, patients=("P4", "P5")) if s.block == "WED-EVE" else s
+            for s in crowded_monday().sessions
+        ),
+    )
+    clinic = replace(clinic, patients=(*clinic.patients, patient("P5")))
+    people = tuple(replace(p, telehealth_ok=p.id == "P3") for p in clinic.patients)
+    no_tele = replace(clinic, patients=people)
+    assert check_schedule(no_tele, full) == []
+    assert recommend(no_tele, full, busy, top=5) == []
+    # With P1's consent, P1 goes online and the referral takes their seat.
+    (way,) = recommend(clinic, full, busy, top=5)
+    assert [(m.patient, m.to_session) for m in way.moves] == [("P1", "W0-MON-EVE-GT-2")]
+    assert_confirmed(clinic, [way], busy)
 
 
 def test_cost_change_is_counted_from_the_schedule() -> None:

@@ -9,8 +9,12 @@ cost terms (``scheduler.fit.cost``), ranked, and the best are confirmed one by o
 independent checker (``scheduler.check``) on the whole timetable with the referral
 inserted; a way the checker refuses is dropped, never shown.
 
-Ranking: ways that move nobody first (today every way moves nobody: the probe does not
-yet move another patient to make room), then the earliest first session, then the
+When fewer than ``top`` ways move nobody, ways that move one placed patient to another
+group of the same type (``scheduler.probe.relocations``) to free a seat in a full group are
+added, from the referral's own admission date; the checker confirms the whole timetable,
+the moved patient's week included.
+
+Ranking: ways that move nobody first, then the earliest first session, then the
 smallest cost change in the solver's points, then the earliest admission date assumed,
 then the search's own order (deterministic).
 """
@@ -25,7 +29,13 @@ from scheduler.explain import explain_unplaced
 from scheduler.fit.cost import PatientCache, cost_changes, schedule_terms
 from scheduler.fit.options import CostChange, FitOption, FitSession, Move, NoFit
 from scheduler.model.options import Weights
-from scheduler.probe import DEFAULT_NODE_BUDGET, Candidate, candidates
+from scheduler.probe import (
+    DEFAULT_NODE_BUDGET,
+    Candidate,
+    blocked_needs,
+    candidates,
+    relocations,
+)
 from scheduler.rules import starts_later
 from scheduler.schedule import Schedule
 
@@ -165,6 +175,8 @@ def _recommend(
         nxt = dates[i + 1] if i + 1 < len(dates) else None
         if nxt is None or sum(1 for w in ways if w.start < nxt) >= top:
             break  # no later admission can start a way earlier than these
+    if len(ways) < top:
+        ways += _moving_ways(base, schedule, patient, before, cache, weights, top, len(ways))
     ways.sort(key=_Way.key)
     out: list[FitOption] = []
     for way in ways:
@@ -175,6 +187,45 @@ def _recommend(
         if len(out) == top:
             break
     return out, capped
+
+
+def _moving_ways(
+    clinic: Clinic,
+    schedule: Schedule,
+    patient: Patient,
+    before: dict[str, float],
+    cache: PatientCache,
+    weights: Weights | None,
+    top: int,
+    order: int,
+) -> list[_Way]:
+    """Ways in that move one placed patient to another group of the same type to free a
+    seat (``scheduler.probe.relocations``), from the referral's own admission date, until
+    ``top`` ways in all are found; each must take the freed seat."""
+    out: list[_Way] = []
+    for reloc in relocations(clinic, schedule, patient):
+        found = candidates(clinic, reloc.schedule, patient, limit=3, node_budget=2_000)
+        for cand in found.found:
+            if reloc.from_session not in cand.joined:
+                continue  # the move was not what let them in
+            mine = cand.schedule.sessions_by_patient[patient.id]
+            changes = cost_changes(before, schedule_terms(clinic, cand.schedule, cache), weights)
+            out.append(
+                _Way(
+                    cand,
+                    clinic,
+                    patient.admission,
+                    min(s.date(clinic) for s in mine),
+                    changes,
+                    round(sum(c.points for c in changes), 4),
+                    (Move(reloc.patient, reloc.from_session, reloc.to_session),),
+                    order + len(out),
+                )
+            )
+            break  # one way per move: the next move gives the next choice
+        if order + len(out) >= top:
+            break
+    return out
 
 
 def _option(rank: int, way: _Way, pid: str) -> FitOption:
@@ -234,15 +285,33 @@ def why_not(clinic: Clinic, schedule: Schedule, patient: Patient, *, capped: boo
             "they start next week (plan next week's timetable for them)."
         )
     else:
-        reason = explain_unplaced(base, schedule.sessions, patient.id)
-        if reason.startswith("Could not be fitted"):
-            # explain's last resort speaks of a solve; here nothing was solved.
-            reason = (
-                "The search found no way in that moves nobody: the seats, leaders' hours "
-                "and rooms they could use at their times are taken in the published "
-                "timetable; admitting them means moving other patients or re-solving "
-                "the week."
-            )
+        reason = _binding_reason(base, schedule, patient)
     if capped:
         reason += " (The search stopped at its budget: a way in may still exist.)"
     return NoFit(patient.id, reason, capped)
+
+
+#: explain's sentences that speak of a solve or of the groups in general: here the
+#: probe's own finding (``blocked_needs``) is more to the point.
+_GENERAL = ("Could not be fitted alongside", "Could not be fitted with the other patients")
+
+
+def _binding_reason(clinic: Clinic, schedule: Schedule, patient: Patient) -> str:
+    """What the data rule out (``scheduler.explain``) and what the published timetable
+    leaves no room for (``scheduler.probe.blocked_needs``), in that order."""
+    explained = explain_unplaced(clinic, schedule.sessions, patient.id)
+    parts = [] if explained.startswith(_GENERAL) else [explained]
+    for b in blocked_needs(clinic, schedule, patient):
+        monday = clinic.settings.week_dates(b.week)[0]
+        where = f" in their blocks {', '.join(b.blocks)}" if b.blocks else ""
+        parts.append(
+            f"In the week of {monday:%d %b} no {b.kind.name} session can be given to them"
+            f"{where}: {'; '.join(b.why)}."
+        )
+    if parts:
+        return " ".join(parts)
+    return (
+        "The search found no way in that moves nobody: the seats, leaders' hours and rooms "
+        "they could use at their times are taken in the published timetable; admitting "
+        "them means moving other patients or re-solving the week."
+    )
