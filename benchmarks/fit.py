@@ -151,7 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         c = with_patient(clinic, replace(r, admission=best.admission))
         violations = check_schedule(c, best.schedule)
         verdict = "valid" if not violations else f"INVALID ({len(violations)})"
-        rows.append((r, elapsed, len(answer), verdict, f"rank 1 starts {best.start:%a %d %b}"))
+        moved = f", moves {best.moves[0].patient}" if best.moves else ", moves nobody"
+        note = f"rank 1 starts {best.start:%a %d %b}{moved}; {best.points:+g} points"
+        rows.append((r, elapsed, len(answer), verdict, note))
     load_after = os.getloadavg()
     command = _command_times(a.schedule, 3)
     times = [e for _, e, _, _, _ in rows]

@@ -28,10 +28,10 @@ from collections.abc import Mapping
 
 from scheduler.domain import Clinic, SessionKind, Weekday
 from scheduler.fit.options import CostChange
-from scheduler.model.options import Weights
 from scheduler.report import TERM_NAMES, term_label
 from scheduler.rules import EVENING_FROM, can_lead
 from scheduler.schedule import Schedule, Session
+from scheduler.weights import Weights
 
 _ONE_TO_ONE = (SessionKind.INDIVIDUAL, SessionKind.FAMILY, SessionKind.ASSESSMENT)
 

@@ -28,7 +28,6 @@ from scheduler.domain import Clinic, Patient, format_time
 from scheduler.explain import explain_unplaced
 from scheduler.fit.cost import PatientCache, cost_changes, schedule_terms
 from scheduler.fit.options import CostChange, FitOption, FitSession, Move, NoFit
-from scheduler.model.options import Weights
 from scheduler.probe import (
     DEFAULT_NODE_BUDGET,
     Candidate,
@@ -38,6 +37,7 @@ from scheduler.probe import (
 )
 from scheduler.rules import starts_later
 from scheduler.schedule import Schedule
+from scheduler.weights import Weights
 
 #: Ways the probe lists per admission date before ranking (the checker runs only on the
 #: best ``top`` of them, unless it refuses some).
