@@ -427,3 +427,37 @@ def test_cli_referral_file(
     assert status == EXIT_INPUT and "holds 2 patients" in err
     missing = run(capsys, str(folder), "--previous", str(sched), "--patient-file", "nope.csv")
     assert missing[0] == EXIT_INPUT and "no such file" in missing[2]
+
+
+def test_cli_referral_workbook_with_commitments(
+    files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from openpyxl import Workbook
+
+    folder, sched = files
+    header = (folder / "Patients.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    row = (folder / "Patients.csv").read_text(encoding="utf-8").splitlines()[3].split(",")
+    row[0] = "R9"
+    book = Workbook()
+    patients = book.active
+    assert patients is not None
+    patients.title = "Patients"
+    patients.append(header)
+    patients.append(row)
+    busy = book.create_sheet("PatientCommitments")
+    busy.append(["patient_id", "kind", "weekday", "start", "end"])
+    for day in ("Mon", "Wed", "Fri"):
+        busy.append(["R9", "work", day, "16:00", "23:00"])
+    path = tmp_path / "referral.xlsx"
+    book.save(path)
+    args = (str(folder), "--previous", str(sched), "--patient-file", str(path), "--json")
+    status, out, _ = run(capsys, *args)
+    assert status == EXIT_OK
+    doc = json.loads(out)
+    assert doc["patient"] == "R9" and doc["options"] == []
+    assert "works Mon, Wed, Fri 16:00–23:00" in doc["no_fit"]["reason"]
+    # Without the commitments the same referral fits.
+    del book["PatientCommitments"]
+    book.save(path)
+    status, out, _ = run(capsys, *args)
+    assert status == EXIT_OK and json.loads(out)["options"]
