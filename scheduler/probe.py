@@ -13,6 +13,16 @@ Two questions about a published :class:`~scheduler.schedule.Schedule`:
   inserted as above. A group that *q*'s leaving takes below ``min_size`` must be refilled
   by *u*, else the swap is not counted.
 
+For one newcomer (``scheduler.fit``, recommend fit for a referral), three more:
+
+- :func:`candidates` — not the first way in but up to ``limit`` of them, the week search
+  backtracking for more across every week (unchecked: the caller ranks them, then asks
+  the checker about the best);
+- :func:`relocations` — single moves of a placed patient to another session of the same
+  type that free a seat for the newcomer in a full group;
+- :func:`blocked_needs` — the sessions the newcomer owes that no option can give them on
+  the schedule as it stands, and why, block by block: the binding reason when nothing fits.
+
 How. The probe knows the rules of docs/RULES.md only through ``scheduler.rules``, the
 records of ``scheduler.domain`` and the schedule itself — it never imports the model. For
 each patient and week it runs a small backtracking search over candidate sessions (join
