@@ -461,3 +461,36 @@ def test_cli_referral_workbook_with_commitments(
     book.save(path)
     status, out, _ = run(capsys, *args)
     assert status == EXIT_OK and json.loads(out)["options"]
+
+
+def test_a_referral_may_start_a_later_week() -> None:
+    # Two weeks. Week 0: P1 and P2 fill every group (max 2) and T1, out from 17:30, cannot
+    # lead a second one. P2 is discharged that Saturday: in week 1, P1 is alone in each
+    # group. Admitted Monday of week 0, the referral's first way in is Monday of week 1.
+    base = tiny_clinic(0)
+    hours = tuple(window(d, "08:00", "17:30") for d in tuple(Weekday)[:6])
+    staff = (therapist("T1", availability=hours), therapist("T2", frozenset({"CADC"})))
+    kinds = (group_type("GT", min_size=1, max_size=2), individual_type())
+    saturday = WEEK + dt.timedelta(days=5)
+    people = (patient("P1"), patient("P2", discharge=saturday))
+    clinic = replace(
+        base,
+        settings=replace(base.settings, weeks=2),
+        therapists=staff,
+        session_types=kinds,
+        patients=people,
+    )
+    week0 = [*(group(d, "P1", "P2") for d in EVENINGS), individual("MON", "P1")]
+    week0.append(individual("WED", "P2"))
+    week1 = [
+        replace(s, id=s.id.replace("W0-", "W1-", 1), week=1)
+        for s in (*(group(d, "P1") for d in EVENINGS), individual("MON", "P1"))
+    ]
+    schedule = replace(published(*week0, *week1), weeks=2)
+    assert check_schedule(clinic, schedule) == []
+    referral = patient("R1", admission=WEEK)
+    options = recommend(clinic, schedule, referral, top=3)
+    assert_confirmed(clinic, options, referral)
+    best = options[0]
+    assert best.start == WEEK + dt.timedelta(days=7) == best.admission
+    assert {s.week for s in best.sessions} == {1}
