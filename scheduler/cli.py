@@ -384,6 +384,86 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_fit(args: argparse.Namespace) -> int:
+    """The ranked ways to admit one referral into the published timetable (scheduler.fit)."""
+    import time
+
+    from scheduler.fit import NotAReferral, fit
+    from scheduler.fit.referral import (
+        ReferralError,
+        file_referral,
+        named_referral,
+        schedule_for,
+    )
+    from scheduler.fit.render import answer_json, no_fit_text, options_text
+    from scheduler.inputs.rows import Locator
+    from scheduler.inputs.validate import format_problems
+    from scheduler.schedule_json import read_schedule_json
+
+    if args.top < 1:
+        raise CliError("--top must be at least 1", EXIT_INPUT)
+    input_path = Path(args.input)
+    clinic, digest, _ = _load(input_path, writes=False)
+    try:
+        schedule, meta = read_schedule_json(Path(args.previous))
+    except (OSError, ValueError) as err:
+        raise CliError(
+            f"{args.previous}: not a readable schedule.json ({err}); give the schedule.json "
+            "that solve published (out/schedule.json)",
+            EXIT_INPUT,
+        ) from err
+    started = time.perf_counter()
+    try:
+        if args.patient is not None:
+            from scheduler.inputs.workbook import read_clinic_located
+
+            def rows() -> Locator:  # the sheet's rows, read again only when asked
+                return read_clinic_located(input_path)[1]
+
+            referral = named_referral(clinic, schedule, args.patient, rows)
+        else:
+            referral = file_referral(clinic, Path(args.patient_file))
+        fitted = schedule_for(
+            clinic,
+            schedule,
+            referral,
+            digest=digest,
+            recorded=meta.input_hash,
+            source=str(args.previous),
+        )
+    except ReferralError as err:
+        raise CliError(
+            f"cannot fit this referral; nothing was changed.\n{format_problems(err.problems)}",
+            EXIT_INPUT,
+        ) from err
+    if fitted.changed and not args.json:
+        emit(
+            f"note: {input_path} has changed since {args.previous} was made; the schedule "
+            "still keeps every rule against it, so the ways below fit it as published.",
+            err=True,
+        )
+    try:
+        answer = fit(fitted.clinic, schedule, referral, args.top)
+    except NotAReferral as err:
+        raise CliError(str(err), EXIT_INPUT) from err
+    elapsed = time.perf_counter() - started
+    if args.json:
+        emit(
+            answer_json(
+                referral.id,
+                answer,
+                input_path=str(input_path),
+                schedule_path=str(args.previous),
+            )
+        )
+    elif isinstance(answer, list):
+        emit(options_text(referral.id, answer))
+    else:
+        emit(no_fit_text(answer))
+    emit(f"(searched in {elapsed:.2f} s, without re-solving the clinic)", err=True)
+    return EXIT_OK
+
+
 def _publish_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--sign-in",
@@ -484,6 +564,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="export even if the input changed")
     _publish_arguments(p)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "fit", help="where a referral could join the published timetable, ranked (no re-solve)"
+    )
+    p.add_argument("input", help="clinic workbook or CSV folder the schedule was made from")
+    p.add_argument(
+        "--previous", required=True, help="the published schedule.json (e.g. out/schedule.json)"
+    )
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument(
+        "--patient", help="a patient of the Patients sheet, by ID or by sheet row number"
+    )
+    who.add_argument(
+        "--patient-file",
+        help="a one-patient CSV with the Patients columns, or a workbook with a Patients "
+        "sheet (and PatientCommitments, FamilyAvailability)",
+    )
+    p.add_argument("--top", type=int, default=5, help="how many ways to show (default: 5)")
+    p.add_argument("--json", action="store_true", help="the answer as JSON, for the app")
+    p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("generate", help="write a generated clinic for trials and benchmarks")
     p.add_argument("out", help="OUT.xlsx, or a folder for CSV files")

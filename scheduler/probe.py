@@ -13,6 +13,16 @@ Two questions about a published :class:`~scheduler.schedule.Schedule`:
   inserted as above. A group that *q*'s leaving takes below ``min_size`` must be refilled
   by *u*, else the swap is not counted.
 
+For one newcomer (``scheduler.fit``, recommend fit for a referral), three more:
+
+- :func:`candidates` — not the first way in but up to ``limit`` of them, the week search
+  backtracking for more across every week (unchecked: the caller ranks them, then asks
+  the checker about the best);
+- :func:`relocations` — single moves of a placed patient to another session of the same
+  type that free a seat for the newcomer in a full group;
+- :func:`blocked_needs` — the sessions the newcomer owes that no option can give them on
+  the schedule as it stands, and why, block by block: the binding reason when nothing fits.
+
 How. The probe knows the rules of docs/RULES.md only through ``scheduler.rules``, the
 records of ``scheduler.domain`` and the schedule itself — it never imports the model. For
 each patient and week it runs a small backtracking search over candidate sessions (join
@@ -235,6 +245,11 @@ class _Option:
 
 # The rest of the search once an option is booked: True found, False none, None out of budget.
 _Continue = Callable[[], bool | None]
+
+
+def _found() -> bool | None:
+    """The end of a search that wants one plan: the first complete plan is the answer."""
+    return True
 
 
 class _Board:
@@ -613,9 +628,10 @@ class _Search:
 
     # The week ---------------------------------------------------------------------
 
-    def place_week(self, week: int, need: _Need) -> bool | None:
-        """Extend ``chosen`` with a plan for ``week``: True found, False none, None the
-        node budget ran out."""
+    def place_week(self, week: int, need: _Need, then: _Continue = _found) -> bool | None:
+        """Extend ``chosen`` with a plan for ``week``, then go on with ``then`` (the next
+        week, or :func:`plans`' collector): True found, False none, None the node budget
+        ran out. ``then`` returning False backtracks into this week's other plans."""
         slots: list[tuple[SessionType, list[Block], str | None]] = []
         blocks = list(self.clinic.blocks)
         if need.individual is not None:
@@ -624,7 +640,7 @@ class _Search:
             slots += [(kind, ind, self.patient.primary_therapist)] * n
         for kind, n in need.units:
             slots += [(kind, blocks, None)] * n
-        return self._family(week, need, partial(self._fill, week, need, slots, 0, -1))
+        return self._family(week, need, partial(self._fill, week, need, slots, 0, -1, then))
 
     def _fill(
         self,
@@ -633,11 +649,12 @@ class _Search:
         slots: list[tuple[SessionType, list[Block], str | None]],
         i: int,
         last: int,
+        then: _Continue,
     ) -> bool | None:
         """Required sessions one by one; repeats of a type in rising block order (no
         permutations of the same plan). Then extras."""
         if i == len(slots):
-            return self._extras(week, need, -1)
+            return self._extras(week, need, -1, then)
         kind, blocks, lead = slots[i]
         same_as_prev = i > 0 and slots[i - 1][0] is kind
         order = self.clinic.blocks.index
@@ -648,7 +665,8 @@ class _Search:
                 return None
             if self._minutes(week) + _counted(opt.kind) > need.max_minutes + _EPS:
                 continue
-            done = self._try(opt, partial(self._fill, week, need, slots, i + 1, order(opt.block)))
+            nxt = partial(self._fill, week, need, slots, i + 1, order(opt.block), then)
+            done = self._try(opt, nxt)
             if done is not False:
                 return done
         return False
@@ -671,7 +689,7 @@ class _Search:
                     return done
         return False
 
-    def _extras(self, week: int, need: _Need, last: int) -> bool | None:
+    def _extras(self, week: int, need: _Need, last: int, then: _Continue) -> bool | None:
         """Extra group sessions until the hours minimum and the days minimum hold and every
         group the swap left short is refilled."""
         missing = self.board.short - {sid for o, sid in self.chosen if o.join is not None}
@@ -682,7 +700,7 @@ class _Search:
             or (need.at_least_one and not any(o.week == week for o, _ in self.chosen))
         )
         if not below and not short_here:
-            return True
+            return then()
         n_blocks = len(self.clinic.blocks)
         order = self.clinic.blocks.index
         for kind in need.extras:
@@ -695,7 +713,7 @@ class _Search:
                     return None
                 if self._minutes(week) + _counted(kind) > need.max_minutes + _EPS:
                     continue
-                done = self._try(opt, partial(self._extras, week, need, rank))
+                done = self._try(opt, partial(self._extras, week, need, rank, then))
                 if done is not False:
                     return done
         return False
@@ -775,6 +793,26 @@ def _confirm(
 ) -> tuple[Schedule, tuple[str, ...], tuple[Session, ...]] | None:
     """The schedule the plan gives, if the checker accepts it; the plan is undone on the
     board either way."""
+    result, joined, added = _build(schedule, board, u, plan, removed)
+    _unwind(board, plan)
+    violations = check_schedule(clinic, result)
+    if violations:
+        tally.rejected += 1
+        rules = sorted({v.rule for v in violations})
+        tally.notes.append(f"checker refused a find for {u.id}: {', '.join(rules)}")
+        return None
+    return result, joined, added
+
+
+def _build(
+    schedule: Schedule,
+    board: _Board,
+    u: Patient,
+    plan: Sequence[tuple[_Option, str]],
+    removed: Patient | None,
+) -> tuple[Schedule, tuple[str, ...], tuple[Session, ...]]:
+    """The schedule the board holds with ``plan`` booked on it (the board is left as it
+    is): the joined sessions' IDs and the new sessions, numbered as every producer does."""
     sessions: list[Session] = []
     for live in board.live.values():
         if live.original is None:
@@ -805,19 +843,325 @@ def _confirm(
         used.add(new.id)
         added.append(new)
     joined = tuple(dict.fromkeys(opt.join for opt, _ in plan if opt.join is not None))
-    _unwind(board, plan)
     unplaced = [x for x in schedule.unplaced if x.patient != u.id]
     if removed is not None:
         reason = f"gave their place to patient {u.id}, who has priority (probe)"
         unplaced.append(Unplaced(removed.id, reason))
     result = replace(schedule, sessions=(*sessions, *added), unplaced=tuple(unplaced))
-    violations = check_schedule(clinic, result)
-    if violations:
-        tally.rejected += 1
-        rules = sorted({v.rule for v in violations})
-        tally.notes.append(f"checker refused a find for {u.id}: {', '.join(rules)}")
-        return None
     return result, joined, tuple(added)
+
+
+# --------------------------------------------------------------------------------------
+# Many ways in for one patient (scheduler.fit ranks them and has the checker confirm them).
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way the search found to add ``patient`` moving nobody, built into the whole
+    ``schedule`` but NOT yet checked: :meth:`confirm` asks the checker. The search reads
+    the rules as the checker does (``ProbeResult.rejected`` stays 0), so a candidate is
+    cheap to rank before the checker's run is spent on it."""
+
+    patient: str
+    joined: tuple[str, ...]
+    added: tuple[Session, ...]
+    schedule: Schedule
+
+    def confirm(self, clinic: Clinic) -> Insertion | None:
+        """The insertion, if the checker finds no violation in the schedule; else None."""
+        if check_schedule(clinic, self.schedule):
+            return None
+        return Insertion(self.patient, self.joined, self.added, self.schedule)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What :func:`candidates` found; ``capped`` when its node budget ran out first (more
+    ways may exist), ``caseload_full`` when the primary therapist can take nobody more."""
+
+    found: tuple[Candidate, ...]
+    capped: bool
+    caseload_full: bool
+
+
+def candidates(
+    clinic: Clinic,
+    schedule: Schedule,
+    patient: Patient,
+    *,
+    limit: int = 40,
+    node_budget: int = DEFAULT_NODE_BUDGET,
+) -> Candidates:
+    """Up to ``limit`` different ways to add ``patient`` (who must not be placed in
+    ``schedule``; ``clinic`` must hold this very record) to ``schedule`` as it stands,
+    moving nobody: the search of :func:`insertable`, which stops at its first plan, here
+    goes on backtracking for more, across every week of the horizon."""
+    board = _Board(clinic, schedule.sessions, frozenset({patient.id}), keep_empty=False)
+    therapist = clinic.therapist_by_id[patient.primary_therapist]
+    if board.caseload[patient.primary_therapist] + 1 > therapist.caseload_cap:
+        return Candidates((), False, True)
+    search = _Search(board, patient, node_budget)
+    weeks = [w for w in range(clinic.settings.weeks) if days_in_treatment(clinic, patient, w) > 0]
+    needs = [_need(clinic, patient, w) for w in weeks]
+    found: list[Candidate] = []
+    seen: set[frozenset[_Option]] = set()
+    owes_nothing = False
+
+    def collect() -> bool | None:
+        nonlocal owes_nothing
+        key = frozenset(opt for opt, _ in search.chosen)
+        owes_nothing = owes_nothing or not key
+        if key and key not in seen:
+            seen.add(key)
+            result, joined, added = _build(schedule, board, patient, search.chosen, None)
+            found.append(Candidate(patient.id, joined, added, result))
+        return len(found) >= limit  # False backtracks for the next plan
+
+    def week_at(i: int, plan: list[_Need]) -> bool | None:
+        if i == len(weeks):
+            return collect()
+        return search.place_week(weeks[i], plan[i], partial(week_at, i + 1, plan))
+
+    done = week_at(0, needs)
+    _unwind(board, search.chosen)
+    # An empty plan places nobody (P1). A patient who owes nothing in the whole horizon
+    # (say, discharged on Saturday) is placed by one extra group session in some week,
+    # as in _place: try each week in turn.
+    for j in range(len(weeks)) if owes_nothing and done is False else ():
+        one = [replace(n, at_least_one=True) if k == j else n for k, n in enumerate(needs)]
+        done = week_at(0, one)
+        _unwind(board, search.chosen)
+        if done is not False:
+            break
+    return Candidates(tuple(found), done is None, False)
+
+
+# --------------------------------------------------------------------------------------
+# Why nothing fits: a session the patient owes with no way to attend it at all.
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A session ``kind`` the patient owes in ``week`` that no option of the search can
+    give them on the schedule as it stands: every block they could attend it in
+    (``blocks``) is closed to them for the reasons ``why`` (each said once). Such a
+    need alone rules out every way in that moves nobody."""
+
+    kind: SessionType
+    week: int
+    blocks: tuple[str, ...]
+    why: tuple[str, ...]
+
+
+def blocked_needs(clinic: Clinic, schedule: Schedule, patient: Patient) -> list[Blocked]:
+    """The owed sessions (W1, W4, W5) of ``patient`` with no option at all on
+    ``schedule``: a binding reason, in the search's own terms, when it finds no way in."""
+    board = _Board(clinic, schedule.sessions, frozenset({patient.id}), keep_empty=False)
+    search = _Search(board, patient, DEFAULT_NODE_BUDGET)
+    out: list[Blocked] = []
+    for week in range(clinic.settings.weeks):
+        if days_in_treatment(clinic, patient, week) == 0:
+            continue
+        need = _need(clinic, patient, week)
+        wanted: list[tuple[SessionType, list[Block], str | None]] = [
+            (kind, list(clinic.blocks), None) for kind, _ in need.units
+        ]
+        if need.individual is not None:
+            kind = need.individual[0]
+            slots = individual_slots(clinic, patient, kind, week)
+            wanted.append((kind, slots, patient.primary_therapist))
+        family = [
+            (k, [b for b in bs if covered(patient.family_availability, board.window(b, k))])
+            for k, bs in need.family
+        ]
+        # One family session of any of its types will do (W5): blocked only if all are.
+        if family and not any(_any_option(search, week, k, bs) for k, bs in family):
+            wanted.append((family[0][0], family[0][1], None))
+        for kind, blocks, lead in wanted:
+            if _any_option(search, week, kind, blocks, lead):
+                continue
+            usable = [b for b in blocks if search.can_attend(week, b, kind)]
+            out.append(
+                Blocked(
+                    kind,
+                    week,
+                    tuple(b.id for b in usable),
+                    _why_blocked(search, week, kind, usable, lead),
+                )
+            )
+    return out
+
+
+def _any_option(
+    search: _Search, week: int, kind: SessionType, blocks: Sequence[Block], lead: str | None = None
+) -> bool:
+    return any(True for _ in search.options(week, kind, blocks, lead))
+
+
+def _why_blocked(
+    search: _Search, week: int, kind: SessionType, blocks: Sequence[Block], lead: str | None
+) -> tuple[str, ...]:
+    """Why each block gives nothing, grouped: its groups full or not for the patient's
+    track or sex, a new session impossible (a group of one below the minimum size, no
+    leader free, no room free), each with the blocks where it holds."""
+    board, clinic = search.board, search.clinic
+    where: dict[str, list[str]] = defaultdict(list)
+    if not blocks:
+        return ("no block they can attend (their commitments, treatment dates or site)",)
+    for block in blocks:
+        if kind.kind not in _ONE_TO_ONE and board.at.get((week, block.id, kind.id)):
+            where["its groups are full or not open to them (track, sex, phase, room)"].append(
+                block.id
+            )
+        if kind.min_size > 1:
+            where[f"a new group needs at least {kind.min_size} patients"].append(block.id)
+            continue
+        if lead is not None:
+            if not (
+                lead in board.leaders(week, block, kind)
+                and board.therapist_free(lead, week, block, kind)
+            ):
+                where[f"their primary therapist {lead} is booked or out of hours"].append(block.id)
+                continue
+        elif search._leader(week, block, kind) is None:
+            where["no therapist who may lead it is free"].append(block.id)
+            continue
+        if not any(board.room_free(r, week, block, kind) for r in clinic.rooms):
+            where["no room it needs is free"].append(block.id)
+    every = len(blocks)
+    return tuple(
+        f"{why} ({'all of them' if len(ids) == every else ', '.join(ids)})"
+        for why, ids in where.items()
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Making room by moving one placed patient (scheduler.fit, below the ways moving nobody).
+
+
+@dataclass(frozen=True)
+class Relocation:
+    """``patient`` leaves the full group ``from_session`` for ``to_session``, an existing
+    session of the same type and week, so that ``newcomer`` can take the freed seat.
+    ``schedule`` is the published one with that move made (the newcomer not yet in)."""
+
+    patient: str
+    from_session: str
+    to_session: str
+    newcomer: str
+    schedule: Schedule
+
+
+def relocations(
+    clinic: Clinic, schedule: Schedule, newcomer: Patient, limit: int = 40
+) -> list[Relocation]:
+    """Up to ``limit`` single moves that free a seat for ``newcomer`` in a full group of a
+    type and block they could attend: a placed patient of that group (not named by a lock)
+    goes to another session of the same type that week, which has a seat for them, their
+    track and sex (S1, S2, G1, G2), its leaders for the new size (G4), and a time they can
+    attend and have free (T1-T3, W3's groups a day). Moves within the same block come
+    first: the moved patient's week keeps its times. Nothing here is checked: a caller
+    inserts the newcomer and asks the checker about the whole result (the moved patient's
+    week included, W2-W5)."""
+    types = clinic.session_type_by_id
+    blocks = clinic.block_by_id
+    locked = {lk.patient for lk in clinic.locks if lk.patient is not None}
+    by_type: dict[tuple[int, str], list[Session]] = defaultdict(list)
+    for sess in schedule.sessions:
+        by_type[(sess.week, sess.session_type)].append(sess)
+    found: list[tuple[bool, int, Relocation]] = []
+    for full in schedule.sessions:
+        kind = types[full.session_type]
+        block = blocks[full.block]
+        if kind.kind in _ONE_TO_ONE or kind.max_size <= 1 or newcomer.id in full.patients:
+            continue
+        if not _fits_kind(newcomer, kind) or not _seat_full(clinic, full, kind):
+            continue
+        if not patient_can_attend(clinic, newcomer, block, kind, full.week):
+            continue
+        for qid in full.patients:
+            q = clinic.patient_by_id[qid]
+            if qid in locked or (kind.single_sex and q.sex is not newcomer.sex):
+                continue  # a lock holds them; or moving them would not let the newcomer in
+            if q.track is not newcomer.track:
+                continue
+            for to in by_type[(full.week, full.session_type)]:
+                if to.id == full.id or not _can_move_to(clinic, schedule, q, full, to):
+                    continue
+                moved = tuple(
+                    replace(x, patients=tuple(p for p in x.patients if p != qid))
+                    if x.id == full.id
+                    else replace(x, patients=(*x.patients, qid))
+                    if x.id == to.id
+                    else x
+                    for x in schedule.sessions
+                )
+                reloc = Relocation(
+                    qid, full.id, to.id, newcomer.id, replace(schedule, sessions=moved)
+                )
+                found.append((to.block != full.block, len(found), reloc))
+    found.sort(key=lambda f: (f[0], f[1]))
+    return [r for _, _, r in found[:limit]]
+
+
+def _fits_kind(p: Patient, kind: SessionType) -> bool:
+    """S1, S3, S4 for a session type."""
+    return (
+        p.track in kind.tracks
+        and (not kind.phases or p.phase in kind.phases)
+        and (kind.admits(p.sex))
+    )
+
+
+def _seat_full(clinic: Clinic, s: Session, kind: SessionType) -> bool:
+    """No seat for one more (G1's maximum, G2's room), or no leader for the bigger size."""
+    room = clinic.room_by_id[s.room]
+    size = len(s.patients) + 1
+    return (
+        size > kind.max_size
+        or (not room.virtual and size > room.capacity)
+        or kind.leaders_needed(size) > len(s.therapists)
+    )
+
+
+def _can_move_to(
+    clinic: Clinic, schedule: Schedule, q: Patient, full: Session, to: Session
+) -> bool:
+    """Whether ``to`` has a seat, leaders and company for q, at a time q could attend."""
+    types = clinic.session_type_by_id
+    kind = types[to.session_type]
+    room = clinic.room_by_id[to.room]
+    size = len(to.patients) + 1
+    if (
+        q.id in to.patients
+        or size > kind.max_size
+        or kind.leaders_needed(size) > len(to.therapists)
+    ):
+        return False
+    if (room.virtual and not q.telehealth_ok) or (not room.virtual and size > room.capacity):
+        return False
+    others = [clinic.patient_by_id[x] for x in to.patients]
+    if any(o.track is not q.track for o in others):
+        return False
+    if kind.single_sex and any(o.sex is not q.sex for o in others):
+        return False
+    if to.block == full.block:
+        return True
+    block = clinic.block_by_id[to.block]
+    if not patient_can_attend(clinic, q, block, kind, to.week):
+        return False
+    w = session_window(block, kind)
+    groups_that_day = 0
+    for mine in schedule.sessions_by_patient.get(q.id, ()):
+        if mine.id == full.id or mine.week != to.week:
+            continue
+        other = mine.window(clinic)
+        if other.weekday != w.weekday:
+            continue
+        if other.start < w.end and w.start < other.end:
+            return False  # T1
+        groups_that_day += types[mine.session_type].block_kind is BlockKind.GROUP
+    return groups_that_day < clinic.settings.max_group_blocks_per_day
 
 
 # --------------------------------------------------------------------------------------

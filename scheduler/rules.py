@@ -20,6 +20,10 @@ from scheduler.domain import (
 )
 from scheduler.schedule import session_window
 
+#: Sessions starting from this minute of the day are evening sessions: their staff hours are
+#: the objective's ``evening_saturday`` term, which ``scheduler.fit`` also counts.
+EVENING_FROM = 17 * 60
+
 
 def session_types_of_kind(clinic: Clinic, patient: Patient, kind: SessionKind) -> list[SessionType]:
     """Session types of ``kind`` open to the patient's track and sex, in clinic order."""

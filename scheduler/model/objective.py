@@ -76,7 +76,7 @@ from scheduler.model.instance import ClassBlock, Instance
 from scheduler.model.options import Weights
 from scheduler.model.variables import Lit, Variables
 
-EVENING_FROM = 17 * 60
+EVENING_FROM = rules.EVENING_FROM
 
 
 @dataclass

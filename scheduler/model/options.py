@@ -7,39 +7,11 @@ A term whose weight is 0 is left out of the model entirely.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
-
-@dataclass(frozen=True)
-class Weights:
-    """One weight per named quality goal; ``SolveStats.terms`` reports each term's value.
-
-    Placement has no weights here: it is optimised first and on its own, strictly by
-    priority (RULES.md P3, :mod:`scheduler.model.objective`), so no amount of comfort is
-    ever bought with a lost patient.
-    """
-
-    # Quality of the placed patients' weeks.
-    continuity: int = 5  # per patient whose primary therapist leads none of their groups
-    cohort: int = 2  # per extra time of day a patient's groups start at (same peers)
-    spread: int = 1  # per pair of consecutive days with groups (spread the days)
-    preference: int = 3  # per session outside the patient's time preference
-    # Staff and rooms.
-    load_balance: int = 1  # per hour of the busiest therapist's week
-    evening_saturday: int = 1  # per staff hour in evening (from 17:00) or weekend sessions
-    groups_opened: int = 2  # per group session opened
-    # Real groups (see scheduler.model.objective for the formulation and measurements).
-    small_groups: int = 3  # per seat a group is short of its type's target size
-    parallel_groups: int = 4  # per parallel group beyond the fewest that could seat them
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"weight {f.name} must be a whole number ≥ 0, not {value!r}")
-
-    def as_dict(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+# The weights live beside the package so that reading them (``scheduler.fit`` prices ways
+# in with them) does not load the solver; they are re-exported here, where they belong.
+from scheduler.weights import Weights as Weights
 
 
 @dataclass(frozen=True)
@@ -82,8 +54,8 @@ class SolveOptions:
     time_limit_s: float = 30.0
     seed: int = 0
     workers: int = 2
-    weights: Weights = Weights()
-    change_weights: ChangeWeights = ChangeWeights()
+    weights: Weights = field(default_factory=Weights)
+    change_weights: ChangeWeights = field(default_factory=ChangeWeights)
     deterministic_time: float | None = None
     #: The wall-clock ceiling; None for ``time_limit_s`` times :data:`WALL_CEILING`.
     wall_ceiling_s: float | None = None
