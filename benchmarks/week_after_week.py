@@ -8,8 +8,8 @@ day it holds most sessions; one new admission copied from a placed patient; one 
 off for the day they lead most — and a chain of ``next-week`` runs over ``--weeks`` weeks
 with admissions and discharges every week. Each changed appointment is counted per patient
 (moved, added, cancelled, new room, new leader) against the previous week it repeats
-(:mod:`scheduler.previous`), and said to be inside the change (the closed room's or the
-absent therapist's sessions that day) or elsewhere. Every schedule goes through the
+(:mod:`scheduler.previous`) by the change report (:func:`scheduler.changes.compare`), which
+says which changes the input forced. Every schedule goes through the
 independent checker. Results: ``benchmarks/results/week_after_week.md``.
 """
 
@@ -20,30 +20,20 @@ import dataclasses
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import ladder
 from benchmarks.run import machine_info
+from scheduler.changes import AppointmentChange, ChangeReport, Who, compare
 from scheduler.check import check_schedule
 from scheduler.domain import Clinic, Closure, Patient
 from scheduler.generator import sample_clinic
 from scheduler.model import SolveOptions, solve
-from scheduler.previous import references
-from scheduler.schedule import Schedule, Session
+from scheduler.probe import probe
+from scheduler.schedule import Schedule, Unplaced
 
 RESULTS = Path(__file__).parent / "results" / "week_after_week.md"
-
-
-@dataclass
-class Change:
-    patient: str
-    kind: str  # moved, added, cancelled, room, leader
-    date: dt.date
-    block: str
-    session_type: str
-    inside: bool  # within what the input changed (the closed room or absent therapist's day)
 
 
 @dataclass
@@ -51,64 +41,14 @@ class Outcome:
     name: str
     placed_before: int
     placed_after: int
-    changes: list[Change] = field(default_factory=list)
+    report: ChangeReport | None = None
     seconds: float = 0.0
-    violations: int = 0
 
-    def count(self, inside: bool | None = None) -> int:
-        return sum(1 for c in self.changes if inside is None or c.inside is inside)
+    def patient_changes(self) -> list[AppointmentChange]:
+        return [c for c in self.report.changes if c.who is Who.PATIENT] if self.report else []
 
-
-Inside = Callable[[Session, dt.date], bool]
-
-
-def changes(
-    clinic: Clinic, previous: Schedule, schedule: Schedule, inside: Inside | None = None
-) -> list[Change]:
-    """Every appointment of a patient the previous week scheduled that differs in the new
-    week repeating it (patients new to the plan have nothing to change)."""
-    out: list[Change] = []
-    settings = clinic.settings
-    refs = references(previous, settings.week_start, settings.weeks)
-    for w, ref in refs.items():
-        day0 = settings.week_start + dt.timedelta(weeks=w)
-        old = _appointments(ref.sessions)
-        new = _appointments(s for s in schedule.sessions if s.week == w)
-        in_plan = {p.id for p in clinic.patients if p.in_treatment(day0 + dt.timedelta(days=6))}
-        for pid in sorted({p for p, _ in old} & (in_plan | {p for p, _ in new})):
-            mine_old = {k: s for (p, k), s in old.items() if p == pid}
-            mine_new = {k: s for (p, k), s in new.items() if p == pid}
-            for k in sorted(mine_old.keys() | mine_new.keys()):
-                a, b = mine_old.get(k), mine_new.get(k)
-                date = day0 + dt.timedelta(days=clinic.block_by_id[k[0]].weekday)
-                kinds = []
-                if a is None:
-                    kinds.append("added")
-                elif b is None:
-                    kinds.append("cancelled")
-                else:
-                    if a.room != b.room:
-                        kinds.append("room")
-                    if set(a.therapists) != set(b.therapists):
-                        kinds.append("leader")
-                for kind in kinds:
-                    hit = any(inside(s, date) for s in (a, b) if s is not None) if inside else False
-                    out.append(Change(pid, kind, date, k[0], k[1], hit))
-    # A moved appointment is cancelled inside the change and added elsewhere: both halves
-    # belong to the change.
-    moved_out = {(c.patient, c.session_type) for c in out if c.inside and c.kind == "cancelled"}
-    for c in out:
-        if c.kind == "added" and (c.patient, c.session_type) in moved_out:
-            c.inside = True
-    return out
-
-
-def _appointments(sessions: object) -> dict[tuple[str, tuple[str, str]], Session]:
-    out: dict[tuple[str, tuple[str, str]], Session] = {}
-    for s in sessions:  # type: ignore[attr-defined]
-        for p in s.patients:
-            out[(p, (s.block, s.session_type))] = s
-    return out
+    def count(self, forced: bool | None = None) -> int:
+        return sum(1 for c in self.patient_changes() if forced is None or c.forced is forced)
 
 
 def _solve(clinic: Clinic, options: SolveOptions, previous: Schedule | None) -> Schedule:
@@ -130,24 +70,39 @@ def _busiest(schedule: Schedule, clinic: Clinic, attr: str) -> tuple[str, dt.dat
     return who, day
 
 
-def _newcomer(clinic: Clinic, schedule: Schedule, number: int) -> Patient:
-    """A copy of a placed continuing patient, admitted on the plan's Monday."""
-    placed = sorted(schedule.placed_patients)
+def _newcomer(clinic: Clinic, schedule: Schedule) -> Patient:
+    """A copy of a placed continuing patient, admitted on the plan's Monday, for whom a seat
+    exists: the model-free probe (:mod:`scheduler.probe`) seats them in open groups as they
+    stand, with no group opened and no leader added."""
     start = clinic.settings.week_start
-    model = next(
-        p
-        for p in clinic.patients
-        if p.id in placed
-        and p.is_continuing(start)
-        and p.discharge > start + dt.timedelta(weeks=clinic.settings.weeks + 2)
-    )
-    return dataclasses.replace(
-        model,
-        id=f"N{number:04d}",
-        name=f"New Patient {number}",
-        admission=start,
-        discharge=start + dt.timedelta(weeks=6, days=-2),
-    )
+    for model in sorted(clinic.patients, key=lambda p: p.id):
+        if model.id not in schedule.placed_patients or not model.is_continuing(start):
+            continue
+        newcomer = dataclasses.replace(
+            model,
+            id="N0001",
+            name="New Patient",
+            admission=start,
+            discharge=start + dt.timedelta(weeks=6, days=-2),
+        )
+        trial = dataclasses.replace(clinic, patients=(*clinic.patients, newcomer))
+        waiting = dataclasses.replace(
+            schedule, unplaced=(*schedule.unplaced, Unplaced(newcomer.id, "new"))
+        )
+        for ins in probe(trial, waiting, swaps=False).insertions:
+            joined = [ins.schedule.session_by_id[x] for x in ins.joined]
+            same_leaders = all(
+                s.therapists == schedule.session_by_id[s.id].therapists for s in joined
+            )
+            groups_added = [
+                a
+                for a in ins.added
+                if len(a.patients) > 1
+                or a.session_type in {st.id for st in clinic.session_types if st.is_group}
+            ]
+            if ins.patient == newcomer.id and same_leaders and not groups_added:
+                return newcomer
+    raise SystemExit("no placed patient's copy finds an open seat")
 
 
 def scenarios(name: str, clinic: Clinic, options: SolveOptions) -> list[Outcome]:
@@ -157,44 +112,31 @@ def scenarios(name: str, clinic: Clinic, options: SolveOptions) -> list[Outcome]
     placed0 = len(base.placed_patients)
     out = [Outcome(f"{name}: first solve", placed0, placed0, seconds=first)]
 
-    def run(label: str, changed: Clinic, inside: Inside | None) -> None:
+    def run(label: str, changed: Clinic) -> None:
         t = time.monotonic()
         after = _solve(changed, options, base)
+        seconds = time.monotonic() - t
+        report = compare(changed, base, after)
         out.append(
-            Outcome(
-                f"{name}: {label}",
-                placed0,
-                len(after.placed_patients),
-                changes(changed, base, after, inside),
-                time.monotonic() - t,
-            )
+            Outcome(f"{name}: {label}", placed0, len(after.placed_patients), report, seconds)
         )
 
-    run("unchanged", clinic, None)
+    run("unchanged", clinic)
     room, day = _busiest(base, clinic, "room")
     closed = dataclasses.replace(
         clinic, closures=(*clinic.closures, Closure(day, room=room, note="renovation"))
     )
+    run(f"room {room} closed {day:%a %d %b}", closed)
+    newcomer = _newcomer(clinic, base)
     run(
-        f"room {room} closed {day:%a %d %b}",
-        closed,
-        lambda s, d: s.room == room and d == day,
-    )
-    newcomer = _newcomer(clinic, base, 1)
-    run(
-        f"one new admission ({newcomer.id}, like {newcomer.primary_therapist}'s patients)",
+        "one new admission with a seat open",
         dataclasses.replace(clinic, patients=(*clinic.patients, newcomer)),
-        lambda s, d: newcomer.id in s.patients,
     )
     therapist, tday = _busiest(base, clinic, "therapist")
     off = dataclasses.replace(
         clinic, closures=(*clinic.closures, Closure(tday, therapist=therapist, note="off"))
     )
-    run(
-        f"therapist {therapist} off {tday:%a %d %b}",
-        off,
-        lambda s, d: therapist in s.therapists and d == tday,
-    )
+    run(f"therapist {therapist} off {tday:%a %d %b}", off)
     return out
 
 
@@ -228,14 +170,14 @@ def rolling(name: str, clinic: Clinic, options: SolveOptions, weeks: int) -> lis
         week = dataclasses.replace(clinic, settings=settings)
         t = time.monotonic()
         schedule = _solve(week, options, previous)
-        found = changes(week, previous, schedule)
+        seconds = time.monotonic() - t
         out.append(
             Outcome(
                 f"{name}: next week {k} ({settings.week_start:%d %b})",
                 len(previous.placed_patients),
                 len(schedule.placed_patients),
-                found,
-                time.monotonic() - t,
+                compare(week, previous, schedule),
+                seconds,
             )
         )
         previous = schedule
@@ -246,6 +188,15 @@ def _clinic(name: str) -> Clinic:
     return sample_clinic() if name == "sample" else ladder.by_name(name).build()
 
 
+def _unforced_lines(o: Outcome, limit: int = 12) -> list[str]:
+    out = []
+    for c in [c for c in o.patient_changes() if not c.forced][:limit]:
+        old = f"{c.old.date:%a} {c.old.start} {c.old.session_type} {c.old.room}" if c.old else "—"
+        new = f"{c.new.date:%a} {c.new.start} {c.new.session_type} {c.new.room}" if c.new else "—"
+        out.append(f"  - {o.name}: {c.person} {c.kind_text}: {old} → {new}")
+    return out
+
+
 def report(outcomes: list[Outcome], args: argparse.Namespace) -> str:
     lines = [
         "# Week after week: appointments changed",
@@ -253,20 +204,26 @@ def report(outcomes: list[Outcome], args: argparse.Namespace) -> str:
         f"`python -m benchmarks.week_after_week --clinics {args.clinics} "
         f"--time-limit {args.time_limit:g} --weeks {args.weeks}`",
         "",
-        "Changes count continuing patients' appointments against the previous week each new "
-        "week repeats: inside = within what the input changed (the closed room's or absent "
-        "therapist's sessions that day, the new patient's own); elsewhere = the rest.",
+        "Each run re-solves with the run before it as the previous schedule. Appointments "
+        "are continuing patients' (placed before and after), counted by the change report "
+        "(`scheduler.changes.compare`) against the previous week each new week repeats. "
+        "Forced: the old appointment cannot exist any more and the report names why (the "
+        "closed room, the absent therapist, a discharge, a family session not due, a first "
+        "full week …); unforced: everything else, which the minimal-change stage should "
+        "make only to place more patients.",
         "",
-        "| run | placed before → after | changed inside | changed elsewhere | kinds | s |",
-        "|---|---|---|---|---|---|",
+        "| run | placed before → after | changed | forced | unforced | therapist rows | s |",
+        "|---|---|---|---|---|---|---|",
     ]
     for o in outcomes:
-        kinds = Counter(c.kind for c in o.changes)
-        kind_text = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "—"
+        therapists = len(o.report.changes) - len(o.patient_changes()) if o.report else 0
         lines.append(
-            f"| {o.name} | {o.placed_before} → {o.placed_after} | {o.count(True)} | "
-            f"{o.count(False)} | {kind_text} | {o.seconds:.1f} |"
+            f"| {o.name} | {o.placed_before} → {o.placed_after} | {o.count()} | "
+            f"{o.count(True)} | {o.count(False)} | {therapists} | {o.seconds:.1f} |"
         )
+    unforced = [line for o in outcomes for line in _unforced_lines(o)]
+    if unforced:
+        lines += ["", "Unforced changes (at most 12 per run):", "", *unforced]
     lines += ["", "Machine:", ""]
     lines += [f"- {k}: {v}" for k, v in machine_info(args.workers).items()]
     try:
@@ -284,26 +241,23 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-rolling", action="store_true")
-    parser.add_argument("--detail", action="store_true", help="print each change elsewhere")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
     options = SolveOptions(time_limit_s=args.time_limit, workers=args.workers, seed=0)
     outcomes: list[Outcome] = []
     for name in args.clinics.split(","):
         clinic = _clinic(name)
+        done = len(outcomes)
         outcomes += scenarios(name, clinic, options)
         if not args.no_rolling and name == "sample":
             outcomes += rolling(name, clinic, options, args.weeks)
-        for o in outcomes:
-            if args.detail:
-                for c in o.changes:
-                    if not c.inside:
-                        print("   ", o.name, c)
+        for o in outcomes[done:]:
             print(
-                f"{o.name}: placed {o.placed_before}->{o.placed_after}, "
-                f"changed inside {o.count(True)}, elsewhere {o.count(False)}",
+                f"{o.name}: placed {o.placed_before}->{o.placed_after}, changed {o.count()} "
+                f"(forced {o.count(True)}, unforced {o.count(False)})",
                 flush=True,
             )
+            print("\n".join(_unforced_lines(o)), flush=True)
     text = report(outcomes, args)
     Path(args.out).write_text(text)
     print(text)

@@ -138,14 +138,15 @@ def _split(
     ]
     for pin in my_pins:
         used_pins.add(pin.locks)
-    if soft:
-        formed = _fill(inst, key, cb, groups, leaders, attending, my_pins, signature, soft)
+    # The previous groups whole, else each with a few patients fewer (a group that must take
+    # in a newcomer's group-mates, or give one up to reach another group's minimum), else a
+    # split afresh: the model's aggregate conditions guarantee a split without them.
+    for trim in range(len(attending) + 1) if soft else ():
+        formed = _fill(inst, key, cb, groups, leaders, attending, my_pins, signature, soft, trim)
         if formed is not None:
             return formed
-        # The previous groups cannot all be formed again together with the pins: split
-        # afresh (the model's aggregate conditions guarantee a split without them).
         groups = _open_groups(v, value, key, cb)
-    formed = _fill(inst, key, cb, groups, leaders, attending, my_pins, signature, [])
+    formed = _fill(inst, key, cb, groups, leaders, attending, my_pins, signature, [], 0)
     assert formed is not None
     return formed
 
@@ -172,9 +173,10 @@ def _fill(
     my_pins: list[Pin],
     signature: dict[str, tuple[int, ...]],
     soft: list[Session],
+    trim: int,
 ) -> list[_Group] | None:
-    """Pins, then the previous groups (``soft``), then everyone else; None when the
-    previous groups leave no valid split of the rest."""
+    """Pins, then the previous groups (``soft``, each less ``trim`` of its patients), then
+    everyone else; None when the previous groups leave no valid split of the rest."""
     patients = inst.clinic.patient_by_id
     free_leaders = [t for t in leaders if not any(t in pin.therapists for pin in my_pins)]
     placed: set[str] = set()
@@ -197,7 +199,7 @@ def _fill(
         g.leaders.extend(pin.therapists)
         g.patients.extend(pin.patients)
         placed.update(pin.patients)
-    _previous_groups(groups, free_leaders, attending, placed, patients, soft)
+    _previous_groups(groups, free_leaders, attending, placed, patients, soft, trim)
     rest = [p for p in attending if p not in placed]
     target = inst.types[key[2]].target_size
     if len(groups) == 1:
@@ -224,6 +226,7 @@ def _previous_groups(
     placed: set[str],
     lookup: Mapping[str, Patient],
     soft: list[Session],
+    trim: int,
 ) -> None:
     """Form each previous group again from its patients who still attend, largest first:
     in its own room when that room is open and empty, else in an empty group, with its
@@ -241,6 +244,7 @@ def _previous_groups(
             free_leaders.remove(t)
             g.leaders.append(t)
         fit = [p for p in keep if not g.virtual or lookup[p].telehealth_ok][: g.hi]
+        fit = fit[: max(len(fit) - trim, 0)]
         g.patients.extend(fit)
         placed.update(fit)
 
