@@ -93,7 +93,7 @@ def test_the_tool_commands_run_as_written(tmp_path: Path) -> None:
     (tmp_path / "data").symlink_to(ROOT / "data")
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     for command in (c for c in shell_commands() if c.startswith("./iop-scheduler")):
-        if " solve " in f"{command} ":
+        if any(f" {verb} " in f"{command} " for verb in ("solve", "next-week")):
             command += " --time-limit 2 --workers 1"
         done = subprocess.run(
             command, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True
