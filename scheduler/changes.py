@@ -29,7 +29,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from scheduler.domain import Block, Clinic, SessionKind, SessionType, format_time
+from scheduler import rules
+from scheduler.domain import Block, Clinic, Patient, SessionKind, SessionType, format_time
 from scheduler.previous import references, week_monday
 from scheduler.schedule import Schedule, Session, session_window
 
@@ -222,6 +223,9 @@ class _Obstacles:
             out.append(f"no family session due this week ({p.family_cadence} cadence)")
         if cancelled and p.is_stepping_down(monday) and not p.is_stepping_down(repeated):
             out.append(f"stepping down before discharge on {p.discharge}")
+        now, then = self.due(p, kind.id, monday), self.due(p, kind.id, repeated)
+        if cancelled and now < then:
+            out.append(f"{now} {kind.id} session(s) due this week instead of {then} (W1)")
         if p.track not in kind.tracks:
             out.append(f"{kind.id} is not open to the {p.track} track")
         if kind.phases and p.phase not in kind.phases:
@@ -261,7 +265,21 @@ class _Obstacles:
             out.append(f"family session due this week ({p.family_cadence} cadence)")
         if p.admission > repeated:
             out.append(f"first full week after admission on {p.admission}")
+        now, then = self.due(p, kind.id, monday), self.due(p, kind.id, repeated)
+        if now > then and p.admission <= repeated:
+            out.append(f"{now} {kind.id} session(s) due this week instead of {then} (W1)")
         return out
+
+    def due(self, p: Patient, type_id: str, monday: dt.date) -> int:
+        """Sessions of a type the curriculum asks of the patient in the week from
+        ``monday`` (W1, pro rata to the days in treatment), so that a week of discharge
+        asking fewer explains a cancellation."""
+        week = (monday - self.clinic.settings.week_start).days // 7  # may be before it
+        return sum(
+            rules.required_sessions(self.clinic, p, item, week)
+            for item in self.clinic.curriculum
+            if item.track is p.track and item.session_type == type_id
+        )
 
 
 def _date(schedule: Schedule, week: int, block: Block) -> dt.date:

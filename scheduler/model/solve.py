@@ -15,6 +15,10 @@ a busy machine as on an idle one; the wall clock is only a safety ceiling
 3. Repair (:mod:`scheduler.model.repair`): a small neighbourhood solved to optimality
    inserts every patient who fits as the schedule stands and swaps in higher-priority
    patients for lower ones.
+3b. Minimal change, with a previous schedule only (:mod:`scheduler.model.stability`): the
+   changes from it are minimised with the placement held, then held in phase two. The
+   previous timetable, completed where it still holds, is also a phase-one candidate and
+   the stage's hint, so unchanged input gives it back.
 4. Phase two: quality, with the placement held, from phase one's decisions with every
    slack settled (``_settle``). It runs in rounds of deterministic time and ends when a
    round proves the optimum or improves nothing, instead of waiting out the limit; with

@@ -20,10 +20,16 @@ published window, which holds what was published and leaves the rest open):
 The terms form their own stage, between placement and comfort (:mod:`scheduler.model.solve`):
 minimised with the placement held, then held while comfort is minimised. So a change is
 made only when it places a patient (placement comes first), and never for comfort: "a change
-that frees no seat and fixes no rule is never made". Within the stage the weights say what a
-change costs the clinic: a moved appointment is a phone call and, on the evidence of
-attendance after rescheduling, a risk of a missed session, so it weighs most; a new leader
-breaks the therapeutic alliance of a group; a new room costs a sign on the door.
+that frees no seat and fixes no rule is never made". Within the stage, two strict levels
+(:data:`UNDISTURBED`): changes to sessions the input left possible cost more than all
+changes to the sessions it disturbed (a closed room's, an absent therapist's) together, so
+the disturbed ones move first and the others only when that places more patients. Within a
+level the weights (``SolveOptions.change_weights``) say what a change costs the clinic: a
+moved appointment is a phone call and a risk of a missed session, so it weighs most; a new
+leader breaks the therapeutic alliance of a group; a new room costs a sign on the door.
+Additions count too: an appointment a continuing patient did not have (cheap for a
+patient the input displaced), a leader or a room a session slot did not have (so a new
+admission joins open seats before a group is opened), a group turned co-led or solo.
 
 The previous schedule is also a candidate solution: its decisions, where they still hold,
 are completed into a full assignment (:func:`previous_assignment`) that phase one starts
@@ -52,15 +58,17 @@ MOVED = "appointments_moved"
 LEADERS = "leaders_changed"
 ROOMS = "rooms_changed"
 
-#: How many times more a change costs where the new input still allows the previous
-#: session as it was (its block, room and leaders all still there) than where the input
-#: took something away. Without it the stage minimised the count of changes alone and, on
-#: the sample clinic with one room closed for a day, moved another group out of its room to
-#: seat the closed room's group (7 appointments changed elsewhere); the issue asks that
-#: only the closed room's sessions change unless that places more patients.
-UNDISTURBED = 10
+#: Changes come in two strict levels. A change to a session the new input still allows as
+#: it was (its block, room and leaders all still there) costs more than every change to
+#: the sessions the input disturbed together: the absent therapist's or closed room's
+#: sessions move first, and others only to place more patients. Measured on the sample
+#: clinic (10 s): pricing changes by count alone moved another group out of its room to
+#: seat a closed room's group (7 appointments changed elsewhere); a factor of 10 still
+#: moved one (4 unforced changes); strict levels move none.
+UNDISTURBED = True
+DISTURBED = False
 
-Weighted = list[tuple[Lit, int]]
+Weighted = list[tuple[Lit, bool]]  # (literal, the session is undisturbed)
 
 
 @dataclass
@@ -86,20 +94,32 @@ class Stability:
             ROOMS: (self.rooms, self.added_rooms),
         }
 
-    def expr(self, moved: int, leader: int, room: int) -> cp_model.LinearExprT:
-        """The stage's objective: each change at its term's weight times its factor."""
+    def _factors(self, moved: int, leader: int, room: int) -> tuple[dict[str, int], int]:
+        """Each term's weight, and the factor of an undisturbed change: one more than all
+        disturbed changes together can cost."""
         weight = {MOVED: moved, LEADERS: leader, ROOMS: room}
+        disturbed = sum(
+            weight[name] * sum(1 for _, undisturbed in kept + added if not undisturbed)
+            for name, (kept, added) in self._groups().items()
+        )
+        return weight, disturbed + 1
+
+    def expr(self, moved: int, leader: int, room: int) -> cp_model.LinearExprT:
+        """The stage's objective: each change at its term's weight, times the factor when
+        the input left its session undisturbed."""
+        weight, big = self._factors(moved, leader, room)
         lits: list[cp_model.LinearExprT] = []
         coefs: list[int] = []
         constant = 0
         for name, (kept, added) in self._groups().items():
-            for x, f in kept:
-                constant += weight[name] * f
+            for x, undisturbed in kept:
+                c = weight[name] * (big if undisturbed else 1)
+                constant += c
                 lits.append(x)
-                coefs.append(-weight[name] * f)
-            for x, f in added:
+                coefs.append(-c)
+            for x, undisturbed in added:
                 lits.append(x)
-                coefs.append(weight[name] * f)
+                coefs.append(weight[name] * (big if undisturbed else 1))
         return cp_model.LinearExpr.weighted_sum(lits, coefs) + constant
 
     def terms(self) -> Mapping[str, cp_model.LinearExprT]:
@@ -115,11 +135,11 @@ class Stability:
 
     def changes(self, values: Mapping[int, int], moved: int, leader: int, room: int) -> int:
         """:meth:`expr`'s value for a full assignment (by variable index)."""
-        weight = {MOVED: moved, LEADERS: leader, ROOMS: room}
+        weight, big = self._factors(moved, leader, room)
         total = 0
         for name, (kept, added) in self._groups().items():
-            total += weight[name] * sum(f * (1 - values[x.index]) for x, f in kept)
-            total += weight[name] * sum(f * values[x.index] for x, f in added)
+            total += weight[name] * sum((big if u else 1) * (1 - values[x.index]) for x, u in kept)
+            total += weight[name] * sum((big if u else 1) * values[x.index] for x, u in added)
         return total
 
 
@@ -167,7 +187,7 @@ def _additions(
     scheduled = {p for p, _, _ in had_acts}
     for pid in sorted(scheduled & set(inst.patients)):
         info = inst.patients[pid]
-        f = 1 if pid in displaced else UNDISTURBED
+        f = DISTURBED if pid in displaced else UNDISTURBED
         for act, _ in info.group_acts:
             if act[0] == w and (pid, act[1], act[2]) not in had_acts:
                 out.added_appointments.append((v.attend[(pid, act)], f))
@@ -176,10 +196,10 @@ def _additions(
                 out.added_appointments.append((v.single[(pid, act)], f))
     for (key, t), lit in v.lead.items():
         if key[0] == w and t not in leaders.get((key[1], key[2]), set()):
-            out.added_leaders.append((lit, 1))
+            out.added_leaders.append((lit, DISTURBED))
     for (key, r), lit in v.room.items():
         if key[0] == w and r not in rooms.get((key[1], key[2]), set()):
-            out.added_rooms.append((lit, 1))
+            out.added_rooms.append((lit, DISTURBED))
 
 
 def _single(out: Stability, v: Variables, act: Act, s: Session, inst: Instance) -> bool:
@@ -191,7 +211,7 @@ def _single(out: Stability, v: Variables, act: Act, s: Session, inst: Instance) 
     family = inst.types[act[2]].kind is not SessionKind.INDIVIDUAL
     leads = [v.slead.get((act, t)) for t in s.therapists] if family else []
     undisturbed = bool(kept) and room is not None and all(x is not None for x in leads)
-    f = UNDISTURBED if undisturbed else 1
+    f = undisturbed
     for p in kept:
         out.moved.append((v.single[(p, act)], f))
         out.partial[v.single[(p, act)]] = 1
@@ -221,7 +241,7 @@ def _group(out: Stability, v: Variables, act: Act, s: Session, inst: Instance) -
     room = v.room.get((key, s.room)) if key in inst.class_blocks else None
     leads = [v.lead.get((key, t)) for t in s.therapists]
     undisturbed = room is not None and all(x is not None for x in leads)
-    f = UNDISTURBED if undisturbed else 1
+    f = undisturbed
     for p in kept:
         out.moved.append((v.attend[(p, act)], f))
         out.partial[v.attend[(p, act)]] = 1
