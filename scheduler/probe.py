@@ -68,6 +68,7 @@ from scheduler.rules import (
     required_sessions,
 )
 from scheduler.schedule import Schedule, Session, Unplaced, session_window
+from scheduler.topics import assign_topics
 
 #: Search nodes per patient (all weeks) before the probe gives up on that patient.
 DEFAULT_NODE_BUDGET = 20_000
@@ -156,6 +157,9 @@ def probe(
     (their remaining pairs are counted as skipped): a way to count inverted patients at
     scale without a checker run per pair."""
     tally = _Tally()
+    # Topics follow the rosters (RULES.md C1, C2): a schedule from inside the solve has
+    # none yet, and every find changes a roster, so each is checked with its topics.
+    schedule = assign_topics(clinic, schedule, schedule.progress)
     if check_schedule(clinic, schedule):
         # Nothing built on a schedule that already breaks a rule could pass the oracle.
         return ProbeResult((), (), 0, 0, 0, 0, 0, ("the schedule itself breaks rules",))
@@ -811,6 +815,7 @@ def _confirm(
         reason = f"gave their place to patient {u.id}, who has priority (probe)"
         unplaced.append(Unplaced(removed.id, reason))
     result = replace(schedule, sessions=(*sessions, *added), unplaced=tuple(unplaced))
+    result = assign_topics(clinic, result, result.progress)
     violations = check_schedule(clinic, result)
     if violations:
         tally.rejected += 1

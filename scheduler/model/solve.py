@@ -234,8 +234,16 @@ def solve(
         from scheduler.model.sites import solve_by_site, split_sites
 
         if len(split_sites(clinic)) > 1:
-            return solve_by_site(clinic, options, on_progress, solve_one)
-    return solve_one(clinic, options, on_progress, off=off)
+            return _with_topics(clinic, solve_by_site(clinic, options, on_progress, solve_one))
+    return _with_topics(clinic, solve_one(clinic, options, on_progress, off=off))
+
+
+# TOPICS (issue 11 part 3): the one call into scheduler.topics. The lead wires
+# ``previous`` in here: ``assign_topics(clinic, s, topic_history(clinic, previous), previous)``.
+def _with_topics(clinic: Clinic, schedule: Schedule) -> Schedule:
+    from scheduler.topics import assign_topics, topic_history
+
+    return assign_topics(clinic, schedule, topic_history(clinic, None))
 
 
 def solve_one(
