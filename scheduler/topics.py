@@ -70,12 +70,15 @@ def cycles(clinic: Clinic) -> dict[str, tuple[str, ...]]:
     return {st.id: st.topics for st in clinic.session_types if st.topics}
 
 
-def _when(clinic: Clinic, s: Session) -> tuple[dt.date, int, str] | None:
-    """Sort key of a session in time; None when its block or type is not in the clinic."""
+def _when(clinic: Clinic, schedule: Schedule, s: Session) -> tuple[dt.date, int, str] | None:
+    """Sort key of a session in time, dated from its own schedule's first Monday (a
+    previous schedule started earlier than the clinic's horizon); None when its block or
+    type is not in the clinic."""
     block = clinic.block_by_id.get(s.block)
     if block is None or s.session_type not in clinic.session_type_by_id:
         return None
-    return clinic.block_date(block, s.week), block.window.start, s.id
+    day = schedule.week_start + dt.timedelta(days=7 * s.week + int(block.weekday))
+    return day, block.window.start, s.id
 
 
 class _Book:
@@ -146,7 +149,7 @@ def _matching(clinic: Clinic, previous: Schedule | None, a: Attendance) -> list[
         s
         for s in previous.sessions
         if s.session_type == a.session_type
-        and (when := _when(clinic, s)) is not None
+        and (when := _when(clinic, previous, s)) is not None
         and when[0] == a.date
     ]
 
@@ -168,7 +171,7 @@ def _credits(clinic: Clinic, previous: Schedule | None) -> list[_Credit]:
         source = (on_roster or sessions)[:1]
         topic = a.topic or (source[0].topic if source else "")
         session_type = source[0].session_type if source else a.session_type
-        when = _when(clinic, source[0]) if source else None
+        when = _when(clinic, previous, source[0]) if source and previous else None
         if when is None and a.date is not None:
             when = (a.date, 0, "")
         if not topic or session_type not in cycle_of or when is None or when[0] >= horizon:
@@ -177,9 +180,9 @@ def _credits(clinic: Clinic, previous: Schedule | None) -> list[_Credit]:
     out: list[_Credit] = []
     seen: set[tuple[str, str, tuple[dt.date, int, str]]] = set()
     for s in previous.sessions if previous is not None else ():
-        when = _when(clinic, s)
+        when = _when(clinic, previous, s) if previous is not None else None
         if s.session_type not in cycle_of or not s.topic or when is None or when[0] >= horizon:
-            continue
+            continue  # not cycled, or not held yet: a later week of the previous plan
         for p in s.patients:
             if (p, s.id) not in absent:
                 out.append(_Credit(when, p, s.session_type, s.topic))
@@ -235,7 +238,7 @@ def assign_topics(
     dated = sorted(
         (when, s)
         for s in schedule.sessions
-        if s.session_type in cycle_of and (when := _when(clinic, s)) is not None
+        if s.session_type in cycle_of and (when := _when(clinic, schedule, s)) is not None
     )
     # The last topic each lineage covered: from the previous schedule, then as we go.
     last: dict[str, str] = {}
@@ -243,7 +246,9 @@ def assign_topics(
         for _, s in sorted(
             (w, s)
             for s in previous.sessions
-            if s.topic and (w := _when(clinic, s)) is not None and w[0] < clinic.settings.week_start
+            if s.topic
+            and (w := _when(clinic, previous, s)) is not None
+            and w[0] < clinic.settings.week_start
         ):
             last[s.lineage_id] = s.topic
     remaining: dict[tuple[str, str], int] = {}
@@ -340,7 +345,9 @@ def coverage(clinic: Clinic, schedules: Sequence[Schedule]) -> Coverage:
         for when, s in sorted(
             (w, s)
             for s in schedule.sessions
-            if s.session_type in cycle_of and s.topic and (w := _when(clinic, s)) is not None
+            if s.session_type in cycle_of
+            and s.topic
+            and (w := _when(clinic, schedule, s)) is not None
         ):
             if end is not None and when[0] >= end:
                 continue

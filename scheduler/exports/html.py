@@ -69,7 +69,9 @@ def _session_html(v: SessionView, cls: str, show: str) -> str:
     return (
         f'<div class="s {cls}" data-session-id="{escape(v.session.id)}">'
         f"<b>{escape(v.session.code)}</b> {escape(v.time_label)}<br>"
-        f"{escape(show)} · {n} pt</div>"
+        # The module of a topic cycle (RULES.md C1): staff print this for the session.
+        + (f'<span class="topic">{escape(v.session.topic)}</span><br>' if v.session.topic else "")
+        + f"{escape(show)} · {n} pt</div>"
     )
 
 
