@@ -46,7 +46,7 @@ def chain(clinic: Clinic, weeks: int, options: SolveOptions) -> list[tuple[Clini
         t0 = time.monotonic()
         solved = solve(here, options)
         history = topic_history(here, previous)
-        schedule = assign_topics(here, solved, history, previous)
+        schedule = assign_topics(here, solved, history)
         spent = time.monotonic() - t0
         rules = sorted({v.rule for v in check_schedule(here, schedule)})
         figure = coverage(here, [schedule])

@@ -223,12 +223,25 @@ def _cycled_left(
     return later_here + per_week * weeks_after
 
 
-def assign_topics(
-    clinic: Clinic,
-    schedule: Schedule,
-    history: Iterable[CycleProgress],
-    previous: Schedule | None = None,
-) -> Schedule:
+#: The Monday the cycle clock counts weeks from (any fixed Monday does: only the week's
+#: position in the cycle matters, and it must not move between runs).
+CLOCK_EPOCH = dt.date(2024, 1, 1)
+
+
+def clock_index(clinic: Clinic, session_type: str, day: dt.date) -> int:
+    """The cycle's module for ``day``'s week on the clinic-wide clock: weeks since
+    :data:`CLOCK_EPOCH` times the sessions a week the curriculum asks of the type, round
+    the cycle. Every group of the type is on the same module that week, so a patient who
+    changes group stays in step and a newcomer joins wherever the clock stands."""
+    cycle = clinic.session_type_by_id[session_type].topics
+    per_week = max(
+        (i.per_week for i in clinic.curriculum if i.session_type == session_type), default=1
+    )
+    weeks = (day - CLOCK_EPOCH).days // 7
+    return (weeks * per_week) % len(cycle)
+
+
+def assign_topics(clinic: Clinic, schedule: Schedule, history: Iterable[CycleProgress]) -> Schedule:
     """``schedule`` with every session of a cycled type given a topic (module docstring),
     every other session's topic cleared, and ``history`` recorded as its progress."""
     cycle_of = cycles(clinic)
@@ -240,24 +253,13 @@ def assign_topics(
         for s in schedule.sessions
         if s.session_type in cycle_of and (when := _when(clinic, schedule, s)) is not None
     )
-    # The last topic each lineage covered: from the previous schedule, then as we go.
-    last: dict[str, str] = {}
-    if previous is not None:
-        for _, s in sorted(
-            (w, s)
-            for s in previous.sessions
-            if s.topic
-            and (w := _when(clinic, previous, s)) is not None
-            and w[0] < clinic.settings.week_start
-        ):
-            last[s.lineage_id] = s.topic
     remaining: dict[tuple[str, str], int] = {}
     for _, s in dated:
         for p in s.patients:
             remaining[(p, s.session_type)] = remaining.get((p, s.session_type), 0) + 1
     horizon_end = schedule.week_start + dt.timedelta(weeks=schedule.weeks)
     chosen: dict[str, str] = {}
-    for _, s in dated:
+    for when, s in dated:
         cycle = cycle_of[s.session_type]
         weight: dict[str, float] = {}
         for p in s.patients:
@@ -271,8 +273,8 @@ def assign_topics(
                 else remaining[key]
             )
             weight[p] = missing / (left + 1)
-        chosen[s.id] = _choose(s, cycle, book, weight, last.get(s.lineage_id))
-        last[s.lineage_id] = chosen[s.id]
+        anchor = clock_index(clinic, s.session_type, when[0])
+        chosen[s.id] = _choose(s, cycle, book, weight, anchor)
         for p in s.patients:
             book.meet(p, s.session_type, chosen[s.id])
     sessions = tuple(replace(s, topic=chosen.get(s.id, "")) for s in schedule.sessions)
@@ -284,17 +286,16 @@ def _choose(
     cycle: tuple[str, ...],
     book: _Book,
     weight: Mapping[str, float],
-    last: str | None,
+    anchor: int,
 ) -> str:
     met = {p: book.met(p, s.session_type) for p in s.patients}
     fresh = [t for t in cycle if not any(t in done for done in met.values())]
     candidates = fresh or list(cycle)
-    after = (cycle.index(last) + 1) if last in cycle else 0
 
     def rank(item: tuple[int, str]) -> tuple[float, int]:
         i, topic = item
         need = sum(w for p, w in weight.items() if topic not in met[p])
-        return (-need, (i - after) % len(cycle))
+        return (-need, (i - anchor) % len(cycle))
 
     return min(((cycle.index(t), t) for t in candidates), key=rank)[1]
 

@@ -19,7 +19,7 @@ from scheduler.check import check_schedule
 from scheduler.domain import Attendance, Clinic
 from scheduler.schedule import CycleProgress, Schedule, Session
 from scheduler.schedule_json import read_schedule_json, write_schedule_json
-from scheduler.topics import assign_topics, coverage, topic_history
+from scheduler.topics import assign_topics, clock_index, coverage, topic_history
 
 MODULES = ("Module A — Brain", "Module B — Triggers", "Module C — Coping", "Module D — Support")
 
@@ -96,38 +96,36 @@ def test_the_carried_history_counts_for_the_checker_and_the_assignment(week1) ->
     assert rules(clinic, dataclasses.replace(schedule, progress=tuple(history))) == ["C2"] * 2
 
 
-def test_no_repeat_binds_against_the_cycle_order() -> None:
-    """P1 has met module B; the group last covered A (a previous week), so going round the
-    cycle would give B next. The assignment picks a module new to everyone instead."""
-    clinic = cycled_clinic()
-    prev_clinic = cycled_clinic(week_start=WEEK - dt.timedelta(weeks=1))
-    previous = Schedule(
-        week_start=prev_clinic.settings.week_start,
-        weeks=1,
-        sessions=(
-            Session.numbered(0, "FRI-EVE", "GT", 1, "R1", ("T1",), ("P2", "P3"), topic=MODULES[0]),
-        ),
-        unplaced=(),
-        stats=solved_stats(),
-        progress=(CycleProgress("P1", "GT", frozenset({MODULES[1]})),),
-    )
-    history = topic_history(clinic, previous)
-    assert {(c.patient, c.done) for c in history} == {
-        ("P1", frozenset({MODULES[1]})),
-        ("P2", frozenset({MODULES[0]})),
-        ("P3", frozenset({MODULES[0]})),
-    }
-    schedule = solved(clinic)
-    lineage = "GT-FRI-EVE-1"  # the previous session's code: the group that continues
-    schedule = dataclasses.replace(
-        schedule,
-        sessions=tuple(dataclasses.replace(s, lineage=lineage) for s in schedule.sessions),
-    )
-    topical = assign_topics(clinic, schedule, history, previous)
-    first = gt_in_order(clinic, topical)[0]
+def test_no_repeat_binds_against_the_cycle_clock(week1) -> None:
+    """The clinic-wide clock puts every group on one module a week. P1 has met that module
+    and P2 and P3 the next one, so the clock's choice, and the one after it, would each be
+    a repeat for someone: the assignment picks a module new to everyone instead."""
+    clinic, schedule = week1
+    first = gt_in_order(clinic, schedule)[0]
     assert set(first.patients) == {"P1", "P2", "P3"}
-    assert first.topic == MODULES[2]  # not B (P1 met it), not A (P2, P3 met it)
+    anchor = clock_index(clinic, "GT", first.date(clinic))
+    clocked = MODULES[anchor]
+    after = MODULES[(anchor + 1) % len(MODULES)]
+    assert first.topic == clocked  # with nothing carried, the clock decides
+    history = [
+        CycleProgress("P1", "GT", frozenset({clocked})),
+        CycleProgress("P2", "GT", frozenset({after})),
+        CycleProgress("P3", "GT", frozenset({after})),
+    ]
+    topical = assign_topics(clinic, schedule, history)
+    got = gt_in_order(clinic, topical)[0].topic
+    assert got not in (clocked, after)
+    assert got == MODULES[(anchor + 2) % len(MODULES)]
     assert rules(clinic, topical) == []
+    # Going round from the clock regardless of who is there repeats a module for P1.
+    naive = dataclasses.replace(
+        topical,
+        sessions=tuple(
+            dataclasses.replace(s, topic=clocked) if s.id == first.id else s
+            for s in topical.sessions
+        ),
+    )
+    assert "C2" in rules(clinic, naive)
 
 
 def solved_stats():  # type: ignore[no-untyped-def]
@@ -150,7 +148,7 @@ def test_history_is_carried_across_two_weeks_and_through_schedule_json(
         met = set(modules_met(clinic1, schedule1, p.id))
         assert CycleProgress(p.id, "GT", frozenset(met)) in history
     schedule2 = solved(clinic2)
-    topical = assign_topics(clinic2, schedule2, history, back)
+    topical = assign_topics(clinic2, schedule2, history)
     assert topical.progress == history
     assert rules(clinic2, topical) == []
     for p in clinic2.patients:

@@ -239,7 +239,7 @@ def solve(
 
 
 # TOPICS (issue 11 part 3): the one call into scheduler.topics. The lead wires
-# ``previous`` in here: ``assign_topics(clinic, s, topic_history(clinic, previous), previous)``.
+# ``previous`` in here: ``assign_topics(clinic, s, topic_history(clinic, previous))``.
 def _with_topics(clinic: Clinic, schedule: Schedule) -> Schedule:
     from scheduler.topics import assign_topics, topic_history
 
