@@ -23,20 +23,25 @@ earlier sessions left:
 2. among those (or, when every module is already met by someone there, among all), the one
    new to the patients who need it most: each patient weighs the modules still missing
    over the cycled sessions left before their planned discharge, so a patient with less
-   stay left and more missing modules weighs more;
-3. then the module after the one the group (its lineage) last covered, so a continuing
-   group simply continues round the cycle; then cycle order.
+   stay left and more missing modules weighs more (this only decides when a repeat is
+   forced: a module new to everyone is new to every weight);
+3. then the module the clinic-wide cycle clock gives the session's week
+   (:func:`clock_index`), or the first after it round the cycle. Every group of the type
+   is on the same module that week, so a continuing group continues round the cycle, a
+   patient moved to another group stays in step, and a newcomer joins where the clock
+   stands — the revolving curriculum of TIP 41.
 
-Why a greedy pass and not a second CP-SAT model: the no-repeat rule depends on what came
-before (a module is new only if no earlier session gave it), so "no repeat where one can be
-avoided" is a property of each session given its past, which the checker can verify
-locally; the time-ordered pass satisfies it by construction and leaves only the tie-break
-among modules new to everyone, where the revolving order of TIP 41 is what the clinic
-wants anyway. Measured on the sample clinic chained over eight weekly runs
-(:func:`coverage`, figures in the README section "Topic cycles"): every discharged patient
-who met the cycle's length of sessions met every module, with 0 repeats before a round
-was done. The pass takes milliseconds at any ladder size, so it adds nothing to a solve.
-The previous schedule, when given, only seeds rule 3 (a lineage's last topic).
+Why a time-ordered pass and not a second CP-SAT model: when each patient meets the type
+once a week (the sample's psychoeducation), the sessions of a week share no patient, so
+choosing each session's module on its own is already exact for that week's repeats; what
+a week's choice does to later weeks is the clock's job. Why the clock and not "the module
+after the one the group's lineage last covered" (the first version): chained over eight
+weekly runs of the sample clinic (``python -m benchmarks.topic_cycles``, each week a fresh
+solve, so groups re-form every week), the lineage rule left groups at different points of
+the cycle; patients re-mixed from them met 15 forced repeats in 250 cycled
+patient-sessions (0 in weeks 1–5, then 2, 6 and 7), and 2 of the 4 discharged patients
+who stayed eight sessions met every module. With the clock: see the README section
+"Topic cycles" for the figures of the same chain. The pass takes milliseconds.
 
 :func:`coverage` is the figure for a chain of weekly schedules: the share of patients
 discharged during the chain who stayed long enough to meet every module and did, and the
@@ -56,6 +61,7 @@ __all__ = [
     "Coverage",
     "Progress",
     "assign_topics",
+    "clock_index",
     "coverage",
     "cycles",
     "topic_history",
