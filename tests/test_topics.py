@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,12 @@ from solved import solved
 from scheduler.check import check_schedule
 from scheduler.domain import Attendance, Clinic
 from scheduler.schedule import CycleProgress, Schedule, Session
-from scheduler.schedule_json import read_schedule_json, write_schedule_json
+from scheduler.schedule_json import (
+    ScheduleFileError,
+    read_schedule_json,
+    schedule_from_dict,
+    write_schedule_json,
+)
 from scheduler.topics import assign_topics, clock_index, coverage, topic_history
 
 MODULES = ("Module A — Brain", "Module B — Triggers", "Module C — Coping", "Module D — Support")
@@ -158,8 +164,14 @@ def test_history_is_carried_across_two_weeks_and_through_schedule_json(
     assert read_schedule_json(path)[0] == dataclasses.replace(
         topical, stats=dataclasses.replace(topical.stats, wall_time_s=0.0, first_solution_s=None)
     )
+    data = json.loads(path.read_text())
+    assert all(("topic" in d) == (d["session_type"] == "GT") for d in data["sessions"])
+    assert {d["patient"] for d in data["progress"]} == {p.id for p in clinic2.patients}
+    data["progress"][0]["done"] = "Module A — Brain"
+    with pytest.raises(ScheduleFileError, match=r"progress\[0\]\.done"):
+        schedule_from_dict(data)
     figure = coverage(clinic2, [schedule1, topical])
-    assert figure.repeats == 0 and figure.sessions == 6 * len(clinic2.patients) // 1
+    assert figure.repeats == 0 and figure.sessions == 6 * len(clinic2.patients)
 
 
 def test_attendance_no_takes_the_credit_away_and_yes_adds_it(week1) -> None:
