@@ -26,7 +26,7 @@ earlier sessions left:
    stay left and more missing modules weighs more (this only decides when a repeat is
    forced: a module new to everyone is new to every weight);
 3. then the module the clinic-wide cycle clock gives the session's week
-   (:func:`clock_index`), or the first after it round the cycle. Every group of the type
+   (:func:`clock_index`), else the latest module before it. Every group of the type
    is on the same module that week, so a continuing group continues round the cycle, a
    patient moved to another group stays in step, and a newcomer joins where the clock
    stands — the revolving curriculum of TIP 41.
@@ -301,7 +301,10 @@ def _choose(
     def rank(item: tuple[int, str]) -> tuple[float, int]:
         i, topic = item
         need = sum(w for p, w in weight.items() if topic not in met[p])
-        return (-need, (i - anchor) % len(cycle))
+        # The clock's module first, else the latest one before it: a patient taken past
+        # the clock (a second session in a week) would otherwise meet next week's module
+        # early and push their next group off the clock.
+        return (-need, (anchor - i) % len(cycle))
 
     return min(((cycle.index(t), t) for t in candidates), key=rank)[1]
 

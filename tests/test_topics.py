@@ -90,40 +90,41 @@ def test_the_checker_refuses_a_repeat_a_missing_and_a_foreign_topic(week1) -> No
 
 def test_the_carried_history_counts_for_the_checker_and_the_assignment(week1) -> None:
     clinic, schedule = week1
-    done = frozenset(MODULES[:2])
+    first, second, _ = gt_in_order(clinic, schedule)
+    done = frozenset({first.topic, second.topic})
     history = [CycleProgress(p.id, "GT", done) for p in clinic.patients]
     topical = assign_topics(clinic, schedule, history)
     assert rules(clinic, topical) == []
     for p in clinic.patients:
-        # C and D first (new this round); the round completes, then the cycle starts again.
-        assert modules_met(clinic, topical, p.id)[:2] in (list(MODULES[2:]), list(MODULES[:1:-1]))
-    # The same topics with nothing carried are fine; the first week's with this history
-    # repeat modules A and B, which the checker sees only through the carried progress.
+        # The two modules not yet met come first; the round completes, then starts again.
+        assert set(modules_met(clinic, topical, p.id)[:2]) == set(MODULES) - done
+    # The first week's own topics with this history repeat the two modules, which the
+    # checker sees only through the carried progress.
     assert rules(clinic, dataclasses.replace(schedule, progress=tuple(history))) == ["C2"] * 2
 
 
 def test_no_repeat_binds_against_the_cycle_clock(week1) -> None:
     """The clinic-wide clock puts every group on one module a week. P1 has met that module
-    and P2 and P3 the next one, so the clock's choice, and the one after it, would each be
-    a repeat for someone: the assignment picks a module new to everyone instead."""
+    and P2 and P3 the one before, so the clock's choice, and the latest before it, would
+    each be a repeat for someone: the assignment picks a module new to everyone instead."""
     clinic, schedule = week1
     first = gt_in_order(clinic, schedule)[0]
     assert set(first.patients) == {"P1", "P2", "P3"}
     anchor = clock_index(clinic, "GT", first.date(clinic))
     clocked = MODULES[anchor]
-    after = MODULES[(anchor + 1) % len(MODULES)]
+    before = MODULES[(anchor - 1) % len(MODULES)]
     assert first.topic == clocked  # with nothing carried, the clock decides
     history = [
         CycleProgress("P1", "GT", frozenset({clocked})),
-        CycleProgress("P2", "GT", frozenset({after})),
-        CycleProgress("P3", "GT", frozenset({after})),
+        CycleProgress("P2", "GT", frozenset({before})),
+        CycleProgress("P3", "GT", frozenset({before})),
     ]
     topical = assign_topics(clinic, schedule, history)
     got = gt_in_order(clinic, topical)[0].topic
-    assert got not in (clocked, after)
-    assert got == MODULES[(anchor + 2) % len(MODULES)]
+    assert got not in (clocked, before)
+    assert got == MODULES[(anchor - 2) % len(MODULES)]
     assert rules(clinic, topical) == []
-    # Going round from the clock regardless of who is there repeats a module for P1.
+    # Following the clock regardless of who is there repeats a module for P1.
     naive = dataclasses.replace(
         topical,
         sessions=tuple(
