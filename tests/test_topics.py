@@ -17,6 +17,7 @@ from factory import WEEK, group_type, patient, tiny_clinic
 from solved import solved
 
 from scheduler.check import check_schedule
+from scheduler.report import topic_line
 from scheduler.domain import Attendance, Clinic
 from scheduler.schedule import CycleProgress, Schedule, Session
 from scheduler.schedule_json import (
@@ -226,3 +227,22 @@ def test_types_without_a_cycle_are_untouched() -> None:
     schedule = solved(clinic)
     assert all(s.topic == "" for s in schedule.sessions)
     assert schedule.progress == () and topic_history(clinic, schedule) == ()
+
+
+def test_a_forced_repeat_is_allowed_counted_and_reported(week1) -> None:
+    """Between them, the three patients of the first group have met every module: one of
+    them must meet a module again. The checker accepts it (C2), coverage counts it and the
+    summary says so; the module chosen repeats for the fewest and least urgent."""
+    clinic, schedule = week1
+    history = [
+        CycleProgress("P1", "GT", frozenset(MODULES[:2])),
+        CycleProgress("P2", "GT", frozenset(MODULES[2:3])),
+        CycleProgress("P3", "GT", frozenset(MODULES[3:])),
+    ]
+    topical = assign_topics(clinic, schedule, history)
+    assert rules(clinic, topical) == []
+    first = gt_in_order(clinic, topical)[0]
+    assert first.topic in MODULES[:2]  # the repeat falls on P1, who has fewest missing
+    assert coverage(clinic, [topical]).repeats == 1
+    assert "1 patient-session(s) repeat a module" in (topic_line(clinic, topical) or "")
+    assert "nobody meets a module twice" in (topic_line(clinic, schedule) or "")
