@@ -21,6 +21,7 @@ from scheduler.domain import Attendance, Clinic
 from scheduler.exports import publish
 from scheduler.exports.options import PublishOptions
 from scheduler.inputs.errors import InputError
+from scheduler.inputs.validate import summary
 from scheduler.inputs.workbook import read_clinic, write_csv_folder, write_template, write_workbook
 from scheduler.schedule import Schedule
 from scheduler.topics import assign_topics
@@ -173,3 +174,8 @@ def test_no_calendar_feed_carries_a_topic(published) -> None:
                 assert s.topic.lower() not in text, feed.name
         for word in words:
             assert word not in text, (feed.name, word)
+
+
+def test_validate_names_the_cycles_and_the_attendance_rows() -> None:
+    assert "Topic cycles: GT 4 modules; attendance rows: 2" in summary(clinic_with_cycle())
+    assert "Topic cycles" not in summary(sample()[0])
