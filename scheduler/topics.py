@@ -73,17 +73,12 @@ from scheduler.schedule import CycleProgress, Schedule, Session
 
 __all__ = [
     "Coverage",
-    "Progress",
     "assign_topics",
     "clock_index",
     "coverage",
     "cycles",
     "topic_history",
 ]
-
-#: The progress map: (patient, session type) → progress.
-Progress = Mapping[tuple[str, str], CycleProgress]
-
 
 def cycles(clinic: Clinic) -> dict[str, tuple[str, ...]]:
     """Session type ID → its cycle of topics, for the types that have one."""
@@ -117,7 +112,10 @@ class _Book:
             key = (c.patient, c.session_type)
             # A module dropped from the cycle no longer counts towards a round.
             self.done[key] = set(c.done) & set(cycle)
-            self.rounds[key] = c.rounds
+            self.rounds[key] = max(c.rounds, 0)
+            if self.done[key] >= set(cycle):  # a whole round carried: it is complete
+                self.rounds[key] += 1
+                self.done[key] = set()
 
     def met(self, patient: str, session_type: str) -> set[str]:
         return self.done.get((patient, session_type), set())
@@ -265,9 +263,11 @@ def assign_topics(clinic: Clinic, schedule: Schedule, history: Iterable[CyclePro
     """``schedule`` with every session of a cycled type given a topic (module docstring),
     every other session's topic cleared, and ``history`` recorded as its progress."""
     cycle_of = cycles(clinic)
-    carried = tuple(sorted(history, key=lambda c: (c.patient, c.session_type)))
     book = _Book(cycle_of)
-    book.load(carried)
+    book.load(history)
+    # Carried as the checker reads it (C1): the clinic's patients, cycled types, part-done
+    # rounds of the cycle as it now stands.
+    carried = book.progress(p.id for p in clinic.patients)
     dated = sorted(
         (when, s)
         for s in schedule.sessions
