@@ -80,6 +80,7 @@ __all__ = [
     "topic_history",
 ]
 
+
 def cycles(clinic: Clinic) -> dict[str, tuple[str, ...]]:
     """Session type ID → its cycle of topics, for the types that have one."""
     return {st.id: st.topics for st in clinic.session_types if st.topics}

@@ -20,6 +20,7 @@ from test_topics import MODULES, cycled_clinic
 from scheduler.domain import Attendance, Clinic
 from scheduler.exports import publish
 from scheduler.exports.options import PublishOptions
+from scheduler.exports.privacy import neutral, withheld_words
 from scheduler.inputs.errors import InputError
 from scheduler.inputs.validate import summary
 from scheduler.inputs.workbook import read_clinic, write_csv_folder, write_template, write_workbook
@@ -151,7 +152,7 @@ def test_rosters_sign_in_patients_and_timetable_show_the_module(published) -> No
     assert topics <= shown
     sign_in = _texts(book["Sign-in"])
     for topic in topics:
-        assert f"Topic: {topic}" in sign_in
+        assert f"Topic: {neutral(topic)}" in sign_in
     html = (out / "timetable.html").read_text()
     for topic in topics:
         assert topic in html
@@ -179,3 +180,22 @@ def test_no_calendar_feed_carries_a_topic(published) -> None:
 def test_validate_names_the_cycles_and_the_attendance_rows() -> None:
     assert "Topic cycles: GT 4 modules; attendance rows: 2" in summary(clinic_with_cycle())
     assert "Topic cycles" not in summary(sample()[0])
+
+
+def test_sign_in_sheets_show_the_module_without_withheld_words(tmp_path: Path) -> None:
+    clinic, schedule = sample()
+    cycle = ("Module 1 — Substances and the brain", "Module 2 — Relapse warning signs")
+    clinic = dataclasses.replace(
+        clinic,
+        session_types=tuple(
+            dataclasses.replace(t, topics=cycle) if t.id == "GT" else t
+            for t in clinic.session_types
+        ),
+    )
+    schedule = assign_topics(clinic, schedule, ())
+    publish(clinic, schedule, tmp_path, now=NOW)
+    book = openpyxl.load_workbook(tmp_path / "schedule.xlsx")
+    sign_in = _texts(book["Sign-in"])
+    assert "Topic: Module 1 — Program and the brain" in sign_in
+    assert withheld_words(sign_in) == []
+    assert "Relapse warning signs" in _texts(book["Rosters"])  # staff papers keep it whole

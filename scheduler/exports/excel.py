@@ -489,9 +489,9 @@ def _rosters(wb: Workbook, view: ScheduleView) -> None:
 def _sign_in(wb: Workbook, view: ScheduleView, options: PublishOptions) -> None:
     """A sign-in sheet per dated session; short ones share a page, a sheet never splits.
 
-    No type name, diagnosis or treatment words, but for the module of a topic cycle, which
-    the issue "Week after week" asks for as the group's agenda. Rows are tall enough to
-    sign in.
+    No type name, diagnosis or treatment words. The module of a topic cycle is shown (the
+    issue "Week after week" asks for it as the group's agenda) with the withheld words
+    replaced, as the code and room are. Rows are tall enough to sign in.
     """
     sh = _Sheet(wb, "Sign-in", None)
     who = "Name" if options.sign_in_shows == "name" else "Code"
@@ -505,9 +505,9 @@ def _sign_in(wb: Workbook, view: ScheduleView, options: PublishOptions) -> None:
         sh.span(f"{v.block.weekday.label} {v.date.isoformat()}, {v.time_label} · Room: {room}")
         sh.span(f"Staff: {v.therapist_names}")
         if v.session.topic:
-            # The cycle's module (RULES.md C1): the issue asks for it here, as the group's
-            # agenda; it is the one treatment word a sign-in sheet carries.
-            sh.span(f"Topic: {v.session.topic}")
+            # The cycle's module (RULES.md C1), which the issue asks for here as the group's
+            # agenda; like the code and the room, withheld words are replaced.
+            sh.span(f"Topic: {neutral(v.session.topic, 'Topic')}")
         sh.add(["#", who, "Signature", "Time in", "Time out"], font=BOLD, fill=HEAD, boxed=True)
         labels = sorted(_patient_label(p, options) for p in v.patients)
         for i, label in enumerate(labels, start=1):
