@@ -36,6 +36,7 @@ table.grid th.time { width: 7em; }
 .legend span { display: inline-block; padding: 2px 6px; margin: 2px; border-radius: 3px;
      -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 .note { font-size: .8em; color: #555; }
+.topic { font-style: italic; }
 section.owner { break-inside: avoid; page-break-inside: avoid; }
 nav.toc { font-size: .9em; columns: 2 24em; margin: .6em 0; }
 nav.toc ul { margin: .2em 0; padding-left: 1.2em; }
