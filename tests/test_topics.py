@@ -174,6 +174,28 @@ def test_history_is_carried_across_two_weeks_and_through_schedule_json(
         schedule_from_dict(data)
     figure = coverage(clinic2, [schedule1, topical])
     assert figure.repeats == 0 and figure.sessions == 6 * len(clinic2.patients)
+    assert figure.discharged == 0 and figure.share is None
+    # Coverage at discharge: P1 leaves on the chain's last day, having met all four.
+    sunday = WEEK + dt.timedelta(days=13)
+    leaving = dataclasses.replace(
+        clinic2,
+        patients=tuple(
+            dataclasses.replace(p, discharge=sunday) if p.id == "P1" else p
+            for p in clinic2.patients
+        ),
+    )
+    figure = coverage(leaving, [schedule1, topical])
+    assert (figure.discharged, figure.eligible, figure.covered) == (1, 1, 1)
+    # Had every session of week two repeated P1's first module, P1 would not be covered.
+    again = modules_met(clinic1, schedule1, "P1")[0]
+    stuck = dataclasses.replace(
+        topical,
+        sessions=tuple(
+            dataclasses.replace(s, topic=again) if s.topic else s for s in topical.sessions
+        ),
+    )
+    figure = coverage(leaving, [schedule1, stuck])
+    assert (figure.eligible, figure.covered) == (1, 0) and figure.repeats > 0
 
 
 def test_attendance_no_takes_the_credit_away_and_yes_adds_it(week1) -> None:
