@@ -44,6 +44,7 @@ from scheduler.rules import (
     starts_later,
 )
 from scheduler.schedule import Schedule, Session, SolveStats, Unplaced, session_window
+from scheduler.topics import assign_topics
 
 _EPS = 1e-9
 _MERGE_ROUNDS = 4  # rounds of "dissolve groups below minimum size, re-seat their patients"
@@ -490,7 +491,7 @@ def _to_schedule(clinic: Clinic, g: _Greedy, reasons: dict[str, str], wall: floa
         terms={"placed": float(placed)},
         first_solution_s=wall,
     )
-    return Schedule(
+    schedule = Schedule(
         week_start=clinic.settings.week_start,
         weeks=clinic.settings.weeks,
         sessions=tuple(sessions),
@@ -500,3 +501,5 @@ def _to_schedule(clinic: Clinic, g: _Greedy, reasons: dict[str, str], wall: floa
             p.id for p in clinic.patients if in_horizon(clinic, p) and not in_plan(clinic, p)
         ),
     )
+    # Topics (RULES.md C1, C2) are given after any solve the same way, baselines included.
+    return assign_topics(clinic, schedule, ())

@@ -50,6 +50,7 @@ from scheduler.rules import (
     starts_later,
 )
 from scheduler.schedule import Schedule, Session, SolveStats, Unplaced, session_window
+from scheduler.topics import assign_topics
 
 SKIPPED_RULES = "G4 co-facilitation (groups capped at cofacilitator_above instead), L1 locks"
 
@@ -366,6 +367,8 @@ def textbook_schedule(
         stats=stats,
         starting_later=tuple(p.id for p in c.patients if _in_horizon(c, p) and starts_later(c, p)),
     )
+    # Topics (RULES.md C1, C2) are given after any solve the same way, baselines included.
+    schedule = assign_topics(c, schedule, ())
     return TextbookResult(schedule, name, len(x), build_s, solve_s, cb.events)
 
 

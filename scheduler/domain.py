@@ -424,9 +424,24 @@ class SessionType:
     #: The therapeutic size a group should reach: smaller groups (down to ``min_size``) are
     #: allowed but priced (the ``small_groups`` quality term); None: :attr:`target_size`.
     target_min: int | None = None
+    #: A revolving cycle of modules (TIP 41 open-ended groups): each dated session of this
+    #: type takes one topic from it, in any order; empty: no cycle (docs/RULES.md C1).
+    topics: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _require_id(self.id, "session_type_id")
+        _require(
+            all(t and t == t.strip() and ";" not in t for t in self.topics),
+            "topics",
+            "each topic must be a non-empty name without ;",
+            "separate the modules with ; and leave no empty entry",
+        )
+        _require(
+            len({t.casefold() for t in self.topics}) == len(self.topics),
+            "topics",
+            "names a topic twice",
+            "list each module of the cycle once",
+        )
         _require(bool(self.name.strip()), "name", "must not be empty")
         _require(15 <= self.duration_min <= 360, "duration_min", "must be 15 to 360 minutes")
         _require(self.min_size >= 1, "min_size", "must be at least 1")
@@ -695,6 +710,38 @@ class Lock:
         )
 
 
+@dataclass(frozen=True)
+class Attendance:
+    """Whether a patient attended a session of an earlier schedule (the Attendance sheet).
+
+    The session is named by its ID as in ``schedule.json`` (``session``), or by ``date``
+    and ``session_type``. ``topic``, when given, is the module met, which also credits a
+    module met outside the previous schedule. The sheet overrides the roster: attended
+    ``no`` takes the session's credit away, ``yes`` adds it (docs/RULES.md C2).
+    """
+
+    patient: str
+    attended: bool
+    session: str = ""
+    date: dt.date | None = None
+    session_type: str = ""
+    topic: str = ""
+
+    def __post_init__(self) -> None:
+        _require_id(self.patient, "patient_id")
+        _require(
+            bool(self.session) or (self.date is not None and bool(self.session_type)),
+            "session_id",
+            "names no session",
+            "give the session ID from schedule.json, or the date and the session_type_id",
+        )
+
+    @property
+    def key(self) -> str:
+        when = self.session or f"{self.date}/{self.session_type}"
+        return f"{self.patient}/{when}"
+
+
 # --------------------------------------------------------------------------------------
 # The clinic.
 
@@ -717,6 +764,7 @@ class Clinic:
     patients: tuple[Patient, ...]
     closures: tuple[Closure, ...] = ()
     locks: tuple[Lock, ...] = ()
+    attendance: tuple[Attendance, ...] = ()
 
     def __post_init__(self) -> None:
         problems = cross_reference_problems(self)
@@ -935,6 +983,30 @@ def cross_reference_problems(clinic: Clinic) -> list[Problem]:
                     f"{lock_type.id!r} runs in {lock_type.block_kind} blocks but "
                     f"{lock_block.id!r} is a {lock_block.kind} block",
                     f"pick a {lock_type.block_kind} block for {lock_type.id!r}",
+                )
+            )
+    for a in c.attendance:
+        unknown("Attendance", a.key, "patient_id", a.patient, patients, "patient", "Patients")
+        if a.session_type:
+            unknown(
+                "Attendance",
+                a.key,
+                "session_type_id",
+                a.session_type,
+                types,
+                "session type",
+                "SessionTypes",
+            )
+        cycled = c.session_type_by_id.get(a.session_type)
+        if a.topic and cycled is not None and a.topic not in cycled.topics:
+            out.append(
+                Problem(
+                    "Attendance",
+                    a.key,
+                    "topic",
+                    f"{a.topic!r} is not a topic of {cycled.id!r}",
+                    f"use a module listed in the topics of {cycled.id!r} on the SessionTypes "
+                    "sheet, or leave topic blank",
                 )
             )
     for st in c.session_types:

@@ -78,6 +78,7 @@ from scheduler.rules import (
     required_sessions,
 )
 from scheduler.schedule import Schedule, Session, Unplaced, session_window
+from scheduler.topics import assign_topics
 
 #: Search nodes per patient (all weeks) before the probe gives up on that patient.
 DEFAULT_NODE_BUDGET = 20_000
@@ -166,6 +167,9 @@ def probe(
     (their remaining pairs are counted as skipped): a way to count inverted patients at
     scale without a checker run per pair."""
     tally = _Tally()
+    # Topics follow the rosters (RULES.md C1, C2): a schedule from inside the solve has
+    # none yet, and every find changes a roster, so each is checked with its topics.
+    schedule = assign_topics(clinic, schedule, schedule.progress)
     if check_schedule(clinic, schedule):
         # Nothing built on a schedule that already breaks a rule could pass the oracle.
         return ProbeResult((), (), 0, 0, 0, 0, 0, ("the schedule itself breaks rules",))
@@ -848,6 +852,8 @@ def _build(
         reason = f"gave their place to patient {u.id}, who has priority (probe)"
         unplaced.append(Unplaced(removed.id, reason))
     result = replace(schedule, sessions=(*sessions, *added), unplaced=tuple(unplaced))
+    # A find is checked like any schedule: a cycled session it opens needs its module.
+    result = assign_topics(board.clinic, result, result.progress)
     return result, joined, tuple(added)
 
 

@@ -132,6 +132,22 @@ def group_sizes_line(clinic: Clinic, schedule: Schedule) -> str | None:
     return f"Groups by size: {', '.join(parts)} ({below} their target size)."
 
 
+def topic_line(clinic: Clinic, schedule: Schedule) -> str | None:
+    """The repeats of a topic cycle's module the schedule holds (RULES.md C2 allows one
+    only where every module had been met by someone in the group); None without cycles."""
+    from scheduler.topics import coverage, cycles
+
+    if not cycles(clinic):
+        return None
+    repeats = coverage(clinic, [schedule]).repeats
+    if not repeats:
+        return "Topic cycles: nobody meets a module twice before meeting them all."
+    return (
+        f"Topic cycles: {repeats} patient-session(s) repeat a module before the round is "
+        "done, where every module had already been met by someone in the group."
+    )
+
+
 def coordinator_summary(
     schedule: Schedule, weights: Mapping[str, int] | None = None, clinic: Clinic | None = None
 ) -> str:
@@ -148,6 +164,9 @@ def coordinator_summary(
     sizes = group_sizes_line(clinic, schedule) if clinic is not None else None
     if sizes is not None:
         lines.append(sizes)
+    topics = topic_line(clinic, schedule) if clinic is not None else None
+    if topics is not None:
+        lines.append(topics)
     if schedule.starting_later:
         n = len(schedule.starting_later)
         lines.append(f"{_patients(n)} admitted too late for this plan start next week.")

@@ -37,6 +37,9 @@ class Session:
     # calendar UIDs follow it. Empty for a session that has none yet: :attr:`lineage_id`
     # then falls back to the group code, which is stable for the same block, type and number.
     lineage: str = ""
+    # The module of its type's revolving cycle this session covers (docs/RULES.md C1);
+    # empty for a type without a cycle. A treatment word: never in a calendar feed.
+    topic: str = ""
 
     @property
     def lineage_id(self) -> str:
@@ -53,6 +56,7 @@ class Session:
         therapists: tuple[str, ...],
         patients: tuple[str, ...],
         lineage: str = "",
+        topic: str = "",
     ) -> Session:
         """The ``number``-th session of a type in a block and week, with the one naming
         convention every producer of schedules uses: ID ``W0-MON-EVE-GT-1`` (stable for
@@ -68,6 +72,7 @@ class Session:
             therapists=therapists,
             patients=patients,
             lineage=lineage,
+            topic=topic,
         )
 
     def window(self, clinic: Clinic) -> Window:
@@ -102,6 +107,21 @@ class Unplaced:
 
     patient: str
     reason: str
+
+
+@dataclass(frozen=True)
+class CycleProgress:
+    """Where a patient stands in a session type's topic cycle (docs/RULES.md C2).
+
+    ``done`` holds the modules met in the current round, ``rounds`` how many whole rounds
+    (every module once) the patient has completed. A round that completes starts again
+    empty, so a module may be met again only once every module has been met.
+    """
+
+    patient: str
+    session_type: str
+    done: frozenset[str] = frozenset()
+    rounds: int = 0
 
 
 @dataclass(frozen=True)
@@ -171,6 +191,10 @@ class Schedule:
     # Locks that cannot hold are dropped, each with its reason, and everyone else is
     # scheduled (RULES.md L1); every other lock is kept.
     unmet_locks: tuple[UnmetLock, ...] = ()
+    # Each patient's topic-cycle progress before this horizon (modules met in earlier
+    # schedules, corrected by the Attendance sheet), sorted by patient then type: the
+    # checker replays the sessions from it (C2) and next week's run carries it on.
+    progress: tuple[CycleProgress, ...] = ()
 
     @cached_property
     def session_by_id(self) -> Mapping[str, Session]:

@@ -17,6 +17,7 @@ from typing import Any
 from scheduler.safe_write import write_bytes
 from scheduler.schedule import (
     ClassPlacement,
+    CycleProgress,
     Schedule,
     Session,
     SolveStats,
@@ -94,12 +95,28 @@ def schedule_to_dict(
                 "patients": list(s.patients),
             }
             | ({"lineage": s.lineage} if s.lineage else {})
+            | ({"topic": s.topic} if s.topic else {})
             for s in schedule.sessions
         ],
         "unplaced": [{"patient": u.patient, "reason": u.reason} for u in schedule.unplaced],
         "starting_later": list(schedule.starting_later),
         "unmet_locks": [{"lock": u.lock, "reason": u.reason} for u in schedule.unmet_locks],
-    }
+    } | (
+        # Module history before this horizon (RULES.md C2); absent when no type has a cycle.
+        {
+            "progress": [
+                {
+                    "patient": c.patient,
+                    "session_type": c.session_type,
+                    "done": sorted(c.done),
+                    "rounds": c.rounds,
+                }
+                for c in schedule.progress
+            ]
+        }
+        if schedule.progress
+        else {}
+    )
 
 
 def schedule_json_bytes(
@@ -250,6 +267,7 @@ def schedule_from_dict(data: Any, source: str = "schedule") -> tuple[Schedule, S
                 therapists=r.texts(d, "therapists", where),
                 patients=r.texts(d, "patients", where),
                 lineage=r.text(d, "lineage", where) if "lineage" in d else "",
+                topic=r.text(d, "topic", where) if "topic" in d else "",
             )
         )
     unplaced = []
@@ -262,6 +280,18 @@ def schedule_from_dict(data: Any, source: str = "schedule") -> tuple[Schedule, S
         where = f"unmet_locks[{i}]"
         d = r.obj(item, where)
         unmet.append(UnmetLock(r.text(d, "lock", where), r.text(d, "reason", where)))
+    progress = []
+    for i, item in enumerate(r.items(top.get("progress", []), "progress")):
+        where = f"progress[{i}]"
+        d = r.obj(item, where)
+        progress.append(
+            CycleProgress(
+                patient=r.text(d, "patient", where),
+                session_type=r.text(d, "session_type", where),
+                done=frozenset(r.texts(d, "done", where)),
+                rounds=r.whole(d, "rounds", where),
+            )
+        )
     ids = [s.id for s in sessions]
     if len(set(ids)) != len(ids):
         raise r.fail("sessions", "two sessions share an id")
@@ -274,6 +304,7 @@ def schedule_from_dict(data: Any, source: str = "schedule") -> tuple[Schedule, S
         input_hash=r.text(top, "input_hash", "file"),
         starting_later=r.texts(top, "starting_later", "file") if "starting_later" in top else (),
         unmet_locks=tuple(unmet),
+        progress=tuple(progress),
     )
     return schedule, meta
 

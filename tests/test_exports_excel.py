@@ -71,11 +71,11 @@ def test_sheets_and_row_counts_follow_the_schedule(book) -> None:
 
 def test_roster_rows_carry_each_session(book) -> None:
     _, schedule, wb = book
-    got = {(r[3], r[9]) for r in rows(wb["Rosters"])[1:]}
+    got = {(r[3], r[10]) for r in rows(wb["Rosters"])[1:]}  # after Type, Topic
     want = {(s.code, p) for s in schedule.sessions for p in s.patients}
     assert got == want
     first = rows(wb["Rosters"])[1]
-    assert first[2] == "16:30–17:30" and first[5] == "Room OFFICE"
+    assert first[2] == "16:30–17:30" and first[6] == "Room OFFICE"
 
 
 def test_formula_names_stay_strings_and_control_characters_go(book) -> None:

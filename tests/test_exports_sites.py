@@ -60,7 +60,7 @@ def test_room_labels_name_the_site_only_when_there_are_several() -> None:
 
 def test_workbook_names_the_site_of_every_room(out: Path) -> None:
     wb = openpyxl.load_workbook(out / "schedule.xlsx")
-    rooms = {r[5] for r in wb["Rosters"].iter_rows(min_row=2, values_only=True)}
+    rooms = {r[6] for r in wb["Rosters"].iter_rows(min_row=2, values_only=True)}
     assert {MAIN_ROOM, NORTH_ROOM, "Video room"} <= rooms
     headings = {r[0] for r in wb["By room"].iter_rows(values_only=True)}
     assert f"{NORTH_ROOM} — week of 2026-12-07" in headings

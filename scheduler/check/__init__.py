@@ -50,6 +50,7 @@ from scheduler.check.time_place import (
     check_sites,
     check_travel_buffer,
 )
+from scheduler.check.topics import check_no_repeats, check_topic_cycles
 from scheduler.check.view import View
 from scheduler.check.violation import RULE_IDS, STRUCTURE, ScheduleRejected, Violation
 from scheduler.check.weeks import (
@@ -111,6 +112,8 @@ _FAMILIES: tuple[Callable[[View], Iterator[Violation]], ...] = (
     check_phases,
     check_admitted_sexes,
     check_locks,
+    check_topic_cycles,
+    check_no_repeats,
 )
 
 __all__ = [

@@ -37,6 +37,8 @@ RULE_IDS: tuple[str, ...] = (
     "S3",
     "S4",
     "L1",
+    "C1",
+    "C2",
 )
 
 EPS = 1e-9  # hours are sums of minutes / 60; compare with a tolerance

@@ -504,6 +504,7 @@ def _rosters(wb: Workbook, view: ScheduleView) -> None:
             "Time",
             "Group code",
             "Type",
+            "Topic",
             "Room",
             "Staff",  # one word: a header's longest word sets its column's narrowest width
             "Size",
@@ -518,6 +519,7 @@ def _rosters(wb: Workbook, view: ScheduleView) -> None:
             v.time_label,
             v.session.code,
             v.kind.name,
+            v.session.topic or None,
             v.room_label,
             v.therapist_names,
             len(v.patients),
@@ -532,7 +534,9 @@ def _rosters(wb: Workbook, view: ScheduleView) -> None:
 def _sign_in(wb: Workbook, view: ScheduleView, options: PublishOptions) -> None:
     """A sign-in sheet per dated session; short ones share a page, a sheet never splits.
 
-    No type name, diagnosis or treatment words. Rows are tall enough to sign in.
+    No type name, diagnosis or treatment words. The module of a topic cycle is shown (the
+    issue "Week after week" asks for it as the group's agenda) with the withheld words
+    replaced, as the code and room are. Rows are tall enough to sign in.
     """
     sh = _Sheet(wb, "Sign-in", None)
     who = "Name" if options.sign_in_shows == "name" else "Code"
@@ -545,6 +549,10 @@ def _sign_in(wb: Workbook, view: ScheduleView, options: PublishOptions) -> None:
         sh.span(f"Sign-in sheet — {code}", font=TITLE)
         sh.span(f"{v.block.weekday.label} {v.date.isoformat()}, {v.time_label} · Room: {room}")
         sh.span(f"Staff: {v.therapist_names}")
+        if v.session.topic:
+            # The cycle's module (RULES.md C1), which the issue asks for here as the group's
+            # agenda; like the code and the room, withheld words are replaced.
+            sh.span(f"Topic: {neutral(v.session.topic, 'Topic')}")
         sh.add(["#", who, "Signature", "Time in", "Time out"], font=BOLD, fill=HEAD, boxed=True)
         labels = sorted(_patient_label(p, options) for p in v.patients)
         for i, label in enumerate(labels, start=1):
@@ -560,7 +568,18 @@ def _patients(wb: Workbook, view: ScheduleView) -> None:
     sh = _Sheet(
         wb,
         "Patients",
-        ["Patient", "Patient ID", "Date", "Day", "Time", "Group code", "Type", "Room", "Staff"],
+        [
+            "Patient",
+            "Patient ID",
+            "Date",
+            "Day",
+            "Time",
+            "Group code",
+            "Type",
+            "Topic",
+            "Room",
+            "Staff",
+        ],
     )
     clinic = view.clinic
     for pid in sorted(view.by_patient, key=lambda p: (clinic.patient_by_id[p].name, p)):
@@ -575,6 +594,7 @@ def _patients(wb: Workbook, view: ScheduleView) -> None:
                     v.time_label,
                     v.session.code,
                     v.kind.name,
+                    v.session.topic or None,
                     v.room_label,
                     v.therapist_names,
                 ]

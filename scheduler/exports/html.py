@@ -36,6 +36,7 @@ table.grid th.time { width: 7em; }
 .legend span { display: inline-block; padding: 2px 6px; margin: 2px; border-radius: 3px;
      -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 .note { font-size: .8em; color: #555; }
+.topic { font-style: italic; }
 section.owner { break-inside: avoid; page-break-inside: avoid; }
 nav.toc { font-size: .9em; columns: 2 24em; margin: .6em 0; }
 nav.toc ul { margin: .2em 0; padding-left: 1.2em; }
@@ -69,7 +70,9 @@ def _session_html(v: SessionView, cls: str, show: str) -> str:
     return (
         f'<div class="s {cls}" data-session-id="{escape(v.session.id)}">'
         f"<b>{escape(v.session.code)}</b> {escape(v.time_label)}<br>"
-        f"{escape(show)} · {n} pt</div>"
+        # The module of a topic cycle (RULES.md C1): staff print this for the session.
+        + (f'<span class="topic">{escape(v.session.topic)}</span><br>' if v.session.topic else "")
+        + f"{escape(show)} · {n} pt</div>"
     )
 
 

@@ -102,6 +102,20 @@ def site_blocks(site: str, prefix: str) -> list[Block]:
 # Session types and curriculum.
 
 
+#: The psychoeducation cycle (TIP 41 open-ended groups): one module a session, joined at
+#: any point; eight weeks at one session a week go round it once.
+PE_MODULES = (
+    "Module 1 — How substances change the brain",
+    "Module 2 — Triggers and cravings",
+    "Module 3 — Stages of change",
+    "Module 4 — Coping skills and stress",
+    "Module 5 — Relationships and communication",
+    "Module 6 — Co-occurring mental health",
+    "Module 7 — Recovery supports and self-help groups",
+    "Module 8 — Relapse warning signs and planning",
+)
+
+
 def session_types() -> tuple[SessionType, ...]:
     """The program's session types; the women's and early-recovery groups are extras that
     no curriculum item requires, so every curriculum stays satisfiable for every patient."""
@@ -119,6 +133,7 @@ def session_types() -> tuple[SessionType, ...]:
         phases: frozenset[Phase] = frozenset(),
         cofacilitator_above: int | None = 10,
         target_min: int = 4,  # a group of 2 or 3 is hardly a group (issue 10)
+        topics: tuple[str, ...] = (),
     ) -> SessionType:
         return SessionType(
             ident,
@@ -135,6 +150,7 @@ def session_types() -> tuple[SessionType, ...]:
             phases=phases,
             cofacilitator_above=cofacilitator_above,
             target_min=target_min,
+            topics=topics,
         )
 
     return (
@@ -146,7 +162,7 @@ def session_types() -> tuple[SessionType, ...]:
             adult,
             modality="CBT",
         ),
-        group("PE", "Psychoeducation", SessionKind.PSYCHOEDUCATION, adult),
+        group("PE", "Psychoeducation", SessionKind.PSYCHOEDUCATION, adult, topics=PE_MODULES),
         group(
             "WGT",
             "Women's process group",

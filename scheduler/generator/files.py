@@ -1,4 +1,5 @@
-"""Writing generated clinics to disk: a workbook or CSV folder, and the shipped sample data."""
+"""Writing generated clinics to disk: a workbook or CSV folder, and the shipped sample data
+(``python -m scheduler.generator.files`` rewrites data/ from the generator)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,8 @@ def write_sample_data(data_dir: Path) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     write_clinic(clinic, data_dir / "sample_clinic.xlsx")
     write_clinic(clinic, data_dir / "sample_clinic")
+
+
+if __name__ == "__main__":
+    # ``python -m scheduler.generator.files``: regenerate the shipped sample in data/.
+    write_sample_data(Path("data"))

@@ -161,6 +161,12 @@ def parse_set(text: str) -> frozenset[str]:
     return frozenset(split_list(text))
 
 
+def parse_sequence(text: str) -> tuple[str, ...]:
+    """An ordered list separated by ``;`` only: its items are names that may hold a comma
+    ("Module 3 — Triggers, cravings"). Empty entries are dropped."""
+    return tuple(part.strip() for part in text.split(LIST_SEPARATOR) if part.strip())
+
+
 def enum_set_parser(kind: type[_E]) -> Callable[[str], frozenset[_E]]:
     one = enum_parser(kind)
 
@@ -188,6 +194,10 @@ def fmt_bool(value: bool) -> str:
 
 def fmt_set(values: frozenset[Any]) -> str:
     return LIST_SEPARATOR.join(sorted(str(v) for v in values))
+
+
+def fmt_sequence(values: tuple[str, ...]) -> str:
+    return LIST_SEPARATOR.join(values)
 
 
 def fmt_time(minute: int) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from scheduler.domain import (
+    Attendance,
     Block,
     Clinic,
     ClinicError,
@@ -85,6 +86,7 @@ def _build_session_type(v: _Values) -> SessionType:
         phases=v["phases"],
         cofacilitator_above=v["cofacilitator_above"],
         target_min=v["target_min"],
+        topics=v["topics"],
     )
 
 
@@ -164,6 +166,17 @@ def _build_lock(v: _Values) -> Lock:
     )
 
 
+def _build_attendance(v: _Values) -> Attendance:
+    return Attendance(
+        patient=v["patient_id"],
+        attended=v["attended"],
+        session=v["session_id"] or "",
+        date=v["date"],
+        session_type=v["session_type_id"] or "",
+        topic=v["topic"],
+    )
+
+
 _BUILDERS: dict[str, Callable[[_Values], Any]] = {
     "Sites": _build_site,
     "Blocks": _build_block,
@@ -178,6 +191,7 @@ _BUILDERS: dict[str, Callable[[_Values], Any]] = {
     "FamilyAvailability": _build_window,
     "Closures": _build_closure,
     "Locks": _build_lock,
+    "Attendance": _build_attendance,
 }
 
 # The row key a Problem uses for each table (domain.cross_reference_problems).
@@ -191,6 +205,7 @@ _KEYS: dict[str, Callable[[Any], str]] = {
     "Patients": lambda r: str(r.id),
     "Closures": lambda r: str(r.key),
     "Locks": lambda r: str(r.id),
+    "Attendance": lambda r: str(r.key),
 }
 
 # Window tables: sheet → (owner column, owner sheet, what the owner is called).
@@ -342,6 +357,14 @@ class _Reader:
                 f'ID "{key}" is used twice (first on row {first})',
                 "give every row its own ID",
             )
+        elif table.sheet == "Attendance":
+            self.problem(
+                table.sheet,
+                row,
+                "patient_id",
+                f"this patient's attendance of this session is listed twice (first on row {first})",
+                "keep one row per patient and session",
+            )
         else:
             track, session_type = key.split("/", 1)
             self.problem(
@@ -462,6 +485,7 @@ class _Reader:
         ]
         closures = [c for _, c, _ in self.records(TABLE_BY_SHEET["Closures"])]
         locks = [lk for _, lk, _ in self.records(TABLE_BY_SHEET["Locks"])]
+        attendance = [a for _, a, _ in self.records(TABLE_BY_SHEET["Attendance"])]
         try:
             clinic = Clinic(
                 settings=settings or _PLACEHOLDER,
@@ -474,6 +498,7 @@ class _Reader:
                 patients=tuple(patients),
                 closures=tuple(closures),
                 locks=tuple(locks),
+                attendance=tuple(attendance),
             )
         except ClinicError as err:
             self.problems += [

@@ -20,6 +20,7 @@ from scheduler.inputs.cells import (
     fmt_bool,
     fmt_number,
     fmt_opt,
+    fmt_sequence,
     fmt_set,
     fmt_time,
     fmt_weekday,
@@ -106,6 +107,7 @@ def clinic_rows(clinic: Clinic) -> dict[str, list[dict[str, str]]]:
                 "phases": fmt_set(st.phases),
                 "cofacilitator_above": fmt_number(st.cofacilitator_above),
                 "target_min": fmt_number(st.target_min),
+                "topics": fmt_sequence(st.topics),
             }
         )
     out["Curriculum"] = [
@@ -186,6 +188,17 @@ def clinic_rows(clinic: Clinic) -> dict[str, list[dict[str, str]]]:
                 "patient_id": fmt_opt(lk.patient),
                 "therapist_id": fmt_opt(lk.therapist),
                 "room_id": fmt_opt(lk.room),
+            }
+        )
+    for a in c.attendance:
+        out["Attendance"].append(
+            {
+                "patient_id": a.patient,
+                "session_id": a.session,
+                "date": a.date.isoformat() if a.date else "",
+                "session_type_id": a.session_type,
+                "topic": a.topic,
+                "attended": fmt_bool(a.attended),
             }
         )
     return out

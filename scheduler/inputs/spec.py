@@ -34,6 +34,7 @@ from scheduler.inputs.cells import (
     parse_float,
     parse_id,
     parse_int,
+    parse_sequence,
     parse_set,
     parse_text,
     parse_time,
@@ -69,6 +70,7 @@ class Table:
     help: str
     columns: tuple[Column, ...]
     id_column: str | None = None  # unique per row when set
+    optional: bool = False  # a workbook may leave the whole sheet out
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -287,6 +289,18 @@ SESSION_TYPES = Table(
                 " allowed but avoided (blank: 4 for group kinds seating 4, else min_size)"
             ),
         ),
+        Column(
+            "topics",
+            parse_sequence,
+            required=False,
+            default=(),
+            multi=True,
+            example="Module 1 — Brain and substances;Module 2 — Triggers",
+            help=(
+                "a revolving cycle of modules separated by ; — each session gets one, and"
+                " each patient meets every module once before any repeats (blank: no cycle)"
+            ),
+        ),
     ),
     id_column="session_type_id",
 )
@@ -465,6 +479,36 @@ LOCKS = Table(
     id_column="lock_id",
 )
 
+ATTENDANCE = Table(
+    "Attendance",
+    "Optional: who attended sessions of the previous schedule. It overrides the roster when "
+    "module credit is carried to the next week: attended no takes a module's credit away, "
+    "yes adds it. Name the session by its ID in schedule.json, or by date and session type.",
+    (
+        _id("patient_id", "P001", "a patient"),
+        _id("session_id", "W0-MON-EVE-PE-1", "the session ID in schedule.json", required=False),
+        Column(
+            "date",
+            parse_date,
+            required=False,
+            example="2026-01-05",
+            help="YYYY-MM-DD, with session_type_id when there is no session_id",
+            cell="date",
+        ),
+        _id("session_type_id", "", "a session type (with date)", required=False),
+        Column(
+            "topic",
+            parse_text,
+            required=False,
+            default="",
+            example="",
+            help="the module met, one of the type's topics (blank: the session's own)",
+        ),
+        Column("attended", parse_bool, choices=YES_NO, example="yes", help="yes or no"),
+    ),
+    optional=True,
+)
+
 TABLES: tuple[Table, ...] = (
     CLINIC,
     SITES,
@@ -480,6 +524,7 @@ TABLES: tuple[Table, ...] = (
     FAMILY_AVAILABILITY,
     CLOSURES,
     LOCKS,
+    ATTENDANCE,
 )
 
 TABLE_BY_SHEET = {t.sheet: t for t in TABLES}

@@ -885,5 +885,16 @@ def summary(clinic: Clinic) -> str:
             f"{kinds[BlockKind.SLOT]} short slots",
             f"Group seats in the first week: {group_seats_offered(clinic)} offered, "
             f"{group_seats_needed(clinic)} needed",
+            *_cycles_line(clinic),
         ]
     )
+
+
+def _cycles_line(clinic: Clinic) -> list[str]:
+    """The topic cycles and the Attendance rows that correct module credit (RULES.md C)."""
+    cycled = [f"{t.id} {len(t.topics)} modules" for t in clinic.session_types if t.topics]
+    if not cycled and not clinic.attendance:
+        return []
+    return [
+        f"Topic cycles: {', '.join(cycled) or 'none'}; attendance rows: {len(clinic.attendance)}"
+    ]

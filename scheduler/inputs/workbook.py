@@ -272,6 +272,8 @@ def _read_xlsx(path: Path) -> tuple[dict[str, RawTable], list[LocatedProblem]]:
         problems = []
         for table in TABLES:
             name = by_name.get(table.sheet.lower())
+            if name is None and table.optional:
+                continue
             if name is None:
                 problems.append(_missing_sheet(table, f'the sheet "{table.sheet}"'))
                 continue
@@ -298,6 +300,8 @@ def _read_csv_folder(folder: Path) -> tuple[dict[str, RawTable], list[LocatedPro
     for table in TABLES:
         name = f"{table.sheet}.csv"
         path = files.get(name.lower())
+        if path is None and table.optional:
+            continue
         if path is None:
             problems.append(_missing_sheet(table, f"the file {name}"))
             continue

@@ -244,8 +244,18 @@ def solve(
         from scheduler.model.sites import solve_by_site, split_sites
 
         if len(split_sites(clinic)) > 1:
-            return solve_by_site(clinic, options, on_progress, solve_one, previous)
-    return solve_one(clinic, options, on_progress, off=off, previous=previous)
+            schedule = solve_by_site(clinic, options, on_progress, solve_one, previous)
+            return _with_topics(clinic, schedule, previous)
+    schedule = solve_one(clinic, options, on_progress, off=off, previous=previous)
+    return _with_topics(clinic, schedule, previous)
+
+
+def _with_topics(clinic: Clinic, schedule: Schedule, previous: Schedule | None) -> Schedule:
+    """Each cycled session's module (:mod:`scheduler.topics`), from the patients' progress
+    carried in the previous schedule and its sessions before this horizon."""
+    from scheduler.topics import assign_topics, topic_history
+
+    return assign_topics(clinic, schedule, topic_history(clinic, previous))
 
 
 def solve_one(
