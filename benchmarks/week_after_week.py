@@ -32,6 +32,7 @@ from scheduler.generator import sample_clinic
 from scheduler.model import SolveOptions, solve
 from scheduler.probe import probe
 from scheduler.schedule import Schedule, Unplaced
+from scheduler.topics import coverage
 
 RESULTS = Path(__file__).parent / "results" / "week_after_week.md"
 
@@ -140,7 +141,20 @@ def scenarios(name: str, clinic: Clinic, options: SolveOptions) -> list[Outcome]
     return out
 
 
-def rolling(name: str, clinic: Clinic, options: SolveOptions, weeks: int) -> list[Outcome]:
+@dataclass
+class Cycles:
+    """Topic cycles over the rolling chain (:func:`scheduler.topics.coverage`)."""
+
+    discharged: int
+    eligible: int
+    covered: int
+    repeats: int
+    sessions: int
+
+
+def rolling(
+    name: str, clinic: Clinic, options: SolveOptions, weeks: int
+) -> tuple[list[Outcome], Cycles]:
     """``weeks`` next-week runs with admissions every week (copies of the clinic's
     patients, spread over the weekdays) and the discharges their dates bring."""
     start = clinic.settings.week_start
@@ -162,6 +176,7 @@ def rolling(name: str, clinic: Clinic, options: SolveOptions, weeks: int) -> lis
             )
     clinic = dataclasses.replace(clinic, patients=(*clinic.patients, *extra))
     previous = _solve(clinic, options, None)
+    chain = [previous]
     out = []
     for k in range(1, weeks + 1):
         settings = dataclasses.replace(
@@ -181,7 +196,9 @@ def rolling(name: str, clinic: Clinic, options: SolveOptions, weeks: int) -> lis
             )
         )
         previous = schedule
-    return out
+        chain.append(schedule)
+    got = coverage(clinic, chain)
+    return out, Cycles(got.discharged, got.eligible, got.covered, got.repeats, got.sessions)
 
 
 def _clinic(name: str) -> Clinic:
@@ -197,7 +214,7 @@ def _unforced_lines(o: Outcome, limit: int = 12) -> list[str]:
     return out
 
 
-def report(outcomes: list[Outcome], args: argparse.Namespace) -> str:
+def report(outcomes: list[Outcome], cycles: list[Cycles], args: argparse.Namespace) -> str:
     lines = [
         "# Week after week: appointments changed",
         "",
@@ -221,6 +238,14 @@ def report(outcomes: list[Outcome], args: argparse.Namespace) -> str:
             f"| {o.name} | {o.placed_before} → {o.placed_after} | {o.count()} | "
             f"{o.count(True)} | {o.count(False)} | {therapists} | {o.seconds:.1f} |"
         )
+    for c in cycles:
+        lines += [
+            "",
+            f"Topic cycles over the rolling chain: {c.discharged} patients discharged, "
+            f"{c.eligible} of them stayed long enough to meet every module, {c.covered} "
+            f"did; {c.repeats} repeats before a cycle was done in {c.sessions} "
+            "patient-sessions of cycled types.",
+        ]
     unforced = [line for o in outcomes for line in _unforced_lines(o)]
     if unforced:
         lines += ["", "Unforced changes (at most 12 per run):", "", *unforced]
@@ -245,12 +270,16 @@ def main() -> None:
     args = parser.parse_args()
     options = SolveOptions(time_limit_s=args.time_limit, workers=args.workers, seed=0)
     outcomes: list[Outcome] = []
+    cycles: list[Cycles] = []
     for name in args.clinics.split(","):
         clinic = _clinic(name)
         done = len(outcomes)
         outcomes += scenarios(name, clinic, options)
         if not args.no_rolling and name == "sample":
-            outcomes += rolling(name, clinic, options, args.weeks)
+            chain, cycled = rolling(name, clinic, options, args.weeks)
+            outcomes += chain
+            cycles.append(cycled)
+            print(cycled, flush=True)
         for o in outcomes[done:]:
             print(
                 f"{o.name}: placed {o.placed_before}->{o.placed_after}, changed {o.count()} "
@@ -258,7 +287,7 @@ def main() -> None:
                 flush=True,
             )
             print("\n".join(_unforced_lines(o)), flush=True)
-    text = report(outcomes, args)
+    text = report(outcomes, cycles, args)
     Path(args.out).write_text(text)
     print(text)
 
