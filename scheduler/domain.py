@@ -634,9 +634,10 @@ class Patient:
 
     def is_stepping_down(self, week_start: dt.date, weeks: int) -> bool:
         """In the last ``weeks`` weeks before planned discharge (ASAM 2.1 step-down): the
-        week starting ``week_start`` starts less than ``weeks`` weeks before it. Callers
+        week starting ``week_start`` starts less than ``weeks`` weeks before it, and not
+        after it. Callers
         ask ``scheduler.rules.stepping_down``, which reads the clinic's setting."""
-        return weeks > 0 and self.discharge < week_start + dt.timedelta(weeks=weeks)
+        return weeks > 0 and week_start <= self.discharge < week_start + dt.timedelta(weeks=weeks)
 
     def free(self, window: Window, buffer_min: int) -> bool:
         """Free for ``window``: no commitment within ``buffer_min`` minutes of it."""
