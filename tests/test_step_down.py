@@ -21,6 +21,7 @@ from scheduler.domain import Band, Clinic, CurriculumItem, SessionKind, Track
 from scheduler.exports import publish
 from scheduler.exports.excel import compliance_rows
 from scheduler.exports.view import build_view
+from scheduler.inputs.validate import validate_path
 from scheduler.inputs.workbook import InputError, read_clinic, write_workbook
 from scheduler.model import SolveOptions, solve
 from scheduler.rules import required_sessions, stepping_down, week_hours
@@ -303,3 +304,33 @@ def test_step_down_settings_errors_are_located(
         "value",
     )
     assert located in problem.message and words in problem.message
+
+
+def test_validate_warns_when_individual_sessions_alone_exceed_the_step_down_band(
+    tmp_path: Path,
+) -> None:
+    # tiny_clinic asks for one individual hour a week; a step-down maximum of half an hour
+    # leaves no legal step-down week. The warning sits on that setting's row.
+    path = tmp_path / "c.xlsx"
+    write_workbook(tiny_clinic(), path)
+    row = settings_row(path, "step_down_adult_max_hours")
+    set_cell(path, "Clinic", row, "value", "0.5")
+    set_cell(path, "Clinic", settings_row(path, "step_down_adult_min_hours"), "value", "0")
+    clinic, found = validate_path(path)
+    assert clinic is not None
+    (problem,) = found
+    assert (problem.sheet, problem.row, problem.column) == ("Clinic", row, "value")
+    assert "above the step-down maximum of 0.5" in problem.message
+    set_cell(path, "Clinic", settings_row(path, "step_down_weeks"), "value", "0")
+    assert validate_path(path)[1] == []
+
+
+def test_the_sample_clinic_has_step_down_weeks_and_discharges_in_its_horizon() -> None:
+    from scheduler.generator.clinic import sample_clinic
+
+    clinic = sample_clinic()
+    last = clinic.settings.week_start + dt.timedelta(weeks=clinic.settings.weeks, days=-1)
+    weeks = range(clinic.settings.weeks)
+    stepping = [p for p in clinic.patients if any(stepping_down(clinic, p, w) for w in weeks)]
+    leaving = [p for p in stepping if p.discharge <= last]
+    assert len(leaving) >= 3 and len(stepping) > len(leaving)

@@ -395,6 +395,35 @@ def curriculum_above_max_hours(clinic: Clinic) -> list[Problem]:
     return out
 
 
+def step_down_below_one_to_one_hours(clinic: Clinic) -> list[Problem]:
+    """W7: a track's one-patient curriculum items (individual, assessment) alone exceed its
+    step-down maximum, so no step-down week of that track can be legal."""
+    if clinic.settings.step_down_weeks == 0:
+        return []
+    out = []
+    types = clinic.session_type_by_id
+    for track in Track:
+        hours = sum(
+            types[i.session_type].hours * i.per_week
+            for i in clinic.curriculum_for(track)
+            if not types[i.session_type].is_group and types[i.session_type].counts_toward_hours
+        )
+        band = clinic.settings.step_down_band(track)
+        if hours > band.max_hours + 1e-9:
+            out.append(
+                Problem(
+                    "Clinic",
+                    f"step_down_{track}_max_hours",
+                    "value",
+                    f"the {track} curriculum's individual sessions add up to {hours:g} hours "
+                    f"a week, above the step-down maximum of {band.max_hours:g}: no patient "
+                    "can be placed in their last weeks before discharge",
+                    f"raise step_down_{track}_max_hours, or set step_down_weeks to 0",
+                )
+            )
+    return out
+
+
 def _day(clinic: Clinic, b: Block, week: int) -> str:
     return f"{clinic.block_date(b, week):%a %d %b}"
 
@@ -760,6 +789,7 @@ CHECKS: tuple[Callable[[Clinic], list[Problem]], ...] = (
     family_without_time,
     track_without_curriculum,
     curriculum_above_max_hours,
+    step_down_below_one_to_one_hours,
     hours_target_above_band,
     sessions_waived,
     individual_staffing,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from scheduler import rules
 from scheduler.domain import (
@@ -300,12 +300,10 @@ class Instance:
         hours = rules.week_hours(self.clinic, p, w)
         if hours.step_down and "W7" in self.off:
             # Without W7 (tests only) a step-down week is held to the full program.
-            full = rules.WeekHours(False, hours.whole, self.clinic.settings.band(p.track), 0, 0)
-            return replace(
-                full,
-                target=max(full.band.min_hours, p.hours_target or 0),
-                days=self.clinic.settings.min_days(p.track),
-            )
+            s = self.clinic.settings
+            full = s.band(p.track)
+            target = max(full.min_hours, p.hours_target or 0)
+            return rules.WeekHours(False, hours.whole, full, target, s.min_days(p.track))
         return hours
 
     def _build_class_blocks(self) -> None:
