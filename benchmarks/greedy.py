@@ -42,6 +42,7 @@ from scheduler.rules import (
     required_sessions,
     session_types_of_kind,
     starts_later,
+    week_hours,
 )
 from scheduler.schedule import Schedule, Session, SolveStats, Unplaced, session_window
 from scheduler.topics import assign_topics
@@ -226,7 +227,7 @@ class _Greedy:
         )
 
     def _patient_ok(self, p: Patient, week: int, block: Block, kind: SessionType) -> bool:
-        band = self.c.settings.band(p.track)
+        band = week_hours(self.c, p, week).band  # the step-down band in a step-down week
         key = (p.id, week, block.weekday)
         return (
             p.track in kind.tracks
@@ -319,9 +320,8 @@ class _Greedy:
     def _fit_week(self, p: Patient, week: int, allow_open: bool) -> str | None:
         c = self.c
         dates = c.settings.week_dates(week)
-        # W2/W3 minimums bind only in a whole week of treatment, not stepping down.
-        whole_week = p.admission <= dates[0] and p.discharge >= dates[-1]
-        binding = whole_week and not p.is_stepping_down(dates[0])
+        # W2/W3 minimums (W7's in a step-down week) bind only in a whole week of treatment.
+        wh = week_hours(c, p, week)
         for item in c.curriculum_for(p.track):
             kind = c.session_type_by_id[item.session_type]
             need = required_sessions(c, p, item, week)  # pro rata in a partial week (W1)
@@ -349,19 +349,15 @@ class _Greedy:
                             f"no {kind.name} group with room fits their availability "
                             f"in week {week + 1}"
                         )
-        band = c.settings.band(p.track)
-        if binding:
-            hours = max(band.min_hours, p.hours_target or 0.0)
+        if wh.whole:
+            hours = wh.min_hours
             extra = self._extra_types(p.track)
             while self.p_hours[(p.id, week)] + _EPS < hours:
                 if not any(self._try_group(p, week, k, allow_open) for k in extra):
                     return f"cannot reach {hours:g} hours a week in week {week + 1}"
-            while self._group_days(p.id, week) < c.settings.min_days(p.track):
+            while self._group_days(p.id, week) < wh.min_days:
                 if not any(self._try_group(p, week, k, allow_open) for k in extra):
-                    return (
-                        f"cannot spread groups over {c.settings.min_days(p.track)} days "
-                        f"in week {week + 1}"
-                    )
+                    return f"cannot spread groups over {wh.min_days} days in week {week + 1}"
         if p.family_due(dates[0]):
             options = [
                 (k, slots)

@@ -48,6 +48,7 @@ from scheduler.rules import (
     patient_can_attend,
     required_sessions,
     starts_later,
+    week_hours,
 )
 from scheduler.schedule import Schedule, Session, SolveStats, Unplaced, session_window
 from scheduler.topics import assign_topics
@@ -415,7 +416,6 @@ def _patient_week(
     for items in by_day.values():
         _at_most_one_at_a_time(m, items)
 
-    band = c.settings.band(p.track)
     for week in range(c.settings.weeks):
         dates = c.settings.week_dates(week)
         if not any(p.in_treatment(d) for d in dates):
@@ -435,10 +435,9 @@ def _patient_week(
         minutes = sum(
             cand.kind.duration_min * e for cand, e in mine if cand.kind.counts_toward_hours
         )
-        m.add(minutes <= int(band.max_hours * 60))
-        # W2/W3 minimums bind only in a whole week of treatment, not stepping down.
-        whole_week = p.admission <= dates[0] and p.discharge >= dates[-1]
-        binding = whole_week and not p.is_stepping_down(dates[0])
+        # W2/W3 (W7's band in a step-down week); the minimums bind in a whole week only.
+        wh = week_hours(c, p, week)
+        m.add(minutes <= int(wh.max_hours * 60))
         days_used = []
         for d in Weekday:
             groups = [e for cand, e in mine if cand.kind.is_group and cand.block.weekday == d]
@@ -448,10 +447,9 @@ def _patient_week(
             used = m.new_bool_var(f"day[{p.id},{week},{d.name}]")
             m.add(used <= sum(groups))
             days_used.append(used)
-        if binding:
-            need = max(band.min_hours, p.hours_target or 0.0)
-            m.add(minutes >= math.ceil(need * 60) * placed)
-            m.add(sum(days_used) >= c.settings.min_days(p.track) * placed)
+        if wh.whole:
+            m.add(minutes >= math.ceil(wh.min_hours * 60) * placed)
+            m.add(sum(days_used) >= wh.min_days * placed)
         if p.family_due(dates[0]):
             fam_kinds = [
                 k for k in c.session_types if k.kind is SessionKind.FAMILY and p.track in k.tracks

@@ -221,7 +221,12 @@ class _Obstacles:
         monday = week_monday(self.schedule.week_start, week)
         if cancelled and kind.kind is SessionKind.FAMILY and not p.family_due(monday):
             out.append(f"no family session due this week ({p.family_cadence} cadence)")
-        if cancelled and p.is_stepping_down(monday) and not p.is_stepping_down(repeated):
+        weeks = c.settings.step_down_weeks  # RULES.md W7, as scheduler.rules reads it
+        if (
+            cancelled
+            and p.is_stepping_down(monday, weeks)
+            and not p.is_stepping_down(repeated, weeks)
+        ):
             out.append(f"stepping down before discharge on {p.discharge}")
         now, then = self.due(p, kind.id, monday), self.due(p, kind.id, repeated)
         if cancelled and now < then:

@@ -351,12 +351,16 @@ def _report_unmet_locks(schedule: Schedule) -> None:
 
 def _report_waivers(clinic: Clinic, schedule: Schedule) -> None:
     """Placed patients short of what the rules ask, each said (scheduler.compliance)."""
-    from scheduler.compliance import schedule_notes
+    from scheduler.compliance import schedule_notes, step_down_notes
 
     notes = schedule_notes(clinic, schedule)
     if notes:
         emit(f"Waived sessions and short weeks ({len(notes)}):")
         emit("\n".join(f"  {n}" for n in notes))
+    steps = step_down_notes(clinic, schedule)
+    if steps:  # a planned reduction (RULES.md W7), said apart from the short weeks
+        emit(f"Step-down weeks before discharge ({len(steps)}):")
+        emit("\n".join(f"  {n}" for n in steps))
 
 
 def cmd_export(args: argparse.Namespace) -> int:

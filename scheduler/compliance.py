@@ -1,12 +1,13 @@
-"""Waived sessions and short weeks, said once for validate, the solve summary and the
-Compliance sheet.
+"""Waived sessions, short weeks and step-down weeks, said once for validate, the solve
+summary and the Compliance sheet.
 
 A waiver (docs/RULES.md W4, W5) places a patient without a session their curriculum or
 family cadence asks for, because no block exists where it could be held. A short week is a
-week in treatment in which the hours or days minimum does not bind (admission, discharge or
-step-down) and the patient got less than it. Both are legal schedules, so the checker is
-silent about them; the coordinator still needs to see each one, with required against
-delivered, so that nothing is left out quietly.
+week in treatment in which the hours or days minimum does not bind (admission or discharge)
+and the patient got less than it. Both are legal schedules, so the checker is silent about
+them; the coordinator still needs to see each one, with required against delivered, so that
+nothing is left out quietly. A step-down week (W7) is not a short week: its own, lower band
+binds, and it is shown as step-down with that band.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from scheduler.rules import (
     patient_can_attend,
     required_sessions,
     session_types_of_kind,
+    week_hours,
 )
 from scheduler.schedule import Schedule, session_window
 
@@ -31,6 +33,7 @@ __all__ = [
     "schedule_notes",
     "short_week_notes",
     "status",
+    "step_down_notes",
     "waived_notes",
     "waivers",
 ]
@@ -124,46 +127,50 @@ def waivers(clinic: Clinic, patient_id: str | None = None) -> list[Waiver]:
 
 
 def _why_not_binding(clinic: Clinic, p: Patient, week: int) -> str:
-    monday = _monday(clinic, week)
-    if p.admission > monday:
+    if p.admission > _monday(clinic, week):
         return f"admitted {p.admission:%a %d %b}"
-    if p.discharge < monday + dt.timedelta(days=6):
-        return f"discharged {p.discharge:%a %d %b}"
-    return f"step-down before discharge {p.discharge:%d %b}"
+    return f"discharged {p.discharge:%a %d %b}"
 
 
 def minimum_binds(clinic: Clinic, p: Patient, week: int) -> bool:
-    """W2/W3: the minimums bind for a whole Mon–Sun week in treatment, not stepping down."""
-    monday = _monday(clinic, week)
-    whole = p.admission <= monday and p.discharge >= monday + dt.timedelta(days=6)
-    return whole and not p.is_stepping_down(monday)
+    """W2/W3/W7: the week's minimums bind (a whole Mon–Sun week in treatment); in a
+    step-down week they are the step-down band's (``rules.week_hours``)."""
+    return week_hours(clinic, p, week).whole
+
+
+def week_note(clinic: Clinic, p: Patient, week: int) -> str:
+    """The Compliance sheet's note on a week: "step-down 3–8 h" (W7), "partial week", both,
+    or nothing for a full-program week."""
+    hours = week_hours(clinic, p, week)
+    parts = [hours.label] if hours.step_down else []
+    if not hours.whole:
+        parts.append("partial week")
+    return ", ".join(parts)
 
 
 def status(
     clinic: Clinic, p: Patient, week: int, attended: Sequence[tuple[SessionType, dt.date]]
 ) -> str:
     """The Compliance sheet's check for one patient-week: "OK", or every rule broken,
-    every short week and every waiver, each with required against delivered."""
-    st = clinic.settings
-    band = st.band(p.track)
-    need = max(band.min_hours, p.hours_target or 0)
+    every short week and every waiver, each with required against delivered. Hours and
+    days are measured against the week's band: the step-down band in a step-down week."""
+    wh = week_hours(clinic, p, week)
     hours = sum(kind.duration_min for kind, _ in attended if kind.counts_toward_hours) / 60
     group_days = Counter(day for kind, day in attended if kind.is_group)
-    min_days = st.min_days(p.track)
-    binds = minimum_binds(clinic, p, week)
     out = []
-    if hours > band.max_hours + 1e-9:
-        out.append("hours above band")
-    if binds and hours < need - 1e-9:
+    if hours > wh.max_hours + 1e-9:
+        out.append("hours above step-down band" if wh.step_down else "hours above band")
+    if wh.whole and hours < wh.target - 1e-9:
         out.append("hours short")
-    if binds and len(group_days) < min_days:
+    if wh.whole and len(group_days) < wh.days:
         out.append("too few days")
-    if max(group_days.values(), default=0) > st.max_group_blocks_per_day:
+    if max(group_days.values(), default=0) > clinic.settings.max_group_blocks_per_day:
         out.append("too many group blocks in a day")
-    if not binds and (hours < need - 1e-9 or len(group_days) < min_days):
+    if not wh.whole and (hours < wh.target - 1e-9 or len(group_days) < wh.days):
+        band = f", {wh.label}" if wh.step_down else ""
         out.append(
-            f"short week ({_why_not_binding(clinic, p, week)}): {hours:g} of {need:g} h, "
-            f"groups on {len(group_days)} of {min_days} days"
+            f"short week ({_why_not_binding(clinic, p, week)}{band}): {hours:g} of "
+            f"{wh.target:g} h, groups on {len(group_days)} of {wh.days} days"
         )
     out += [w.text for w in _patient_waivers(clinic, p, week)]
     return "; ".join(out) or "OK"
@@ -181,7 +188,7 @@ def waived_notes(clinic: Clinic, schedule: Schedule) -> list[str]:
 
 def short_week_notes(clinic: Clinic, schedule: Schedule) -> list[str]:
     """One line per week a placed patient gets less than the minimum where it does not
-    bind (admission, discharge, step-down)."""
+    bind (admission, discharge)."""
     types = clinic.session_type_by_id
     blocks = clinic.block_by_id
     lines = []
@@ -199,6 +206,31 @@ def short_week_notes(clinic: Clinic, schedule: Schedule) -> list[str]:
             for part in status(clinic, p, week, attended).split("; "):
                 if part.startswith("short week"):
                     lines.append(f"{p.id} week of {_monday(clinic, week):%d %b}: {part}")
+    return lines
+
+
+def step_down_notes(clinic: Clinic, schedule: Schedule) -> list[str]:
+    """One line per step-down week (W7) of a placed patient: the band it follows and what
+    the patient got, so the coordinator sees the reduced week as planned, not short."""
+    types = clinic.session_type_by_id
+    lines = []
+    for p in clinic.patients:
+        if p.id not in schedule.placed_patients:
+            continue
+        for week in range(schedule.weeks):
+            wh = week_hours(clinic, p, week)
+            if not _in_week(clinic, p, week) or not wh.step_down:
+                continue
+            mine = [s for s in schedule.sessions if s.week == week and p.id in s.patients]
+            hours = sum(
+                types[s.session_type].duration_min
+                for s in mine
+                if types[s.session_type].counts_toward_hours
+            )
+            lines.append(
+                f"{p.id} week of {_monday(clinic, week):%d %b}: {wh.label} before discharge "
+                f"{p.discharge:%d %b}, {hours / 60:g} h"
+            )
     return lines
 
 

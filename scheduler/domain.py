@@ -322,6 +322,17 @@ class ClinicSettings:
     # Sleep after night work (RULES.md T7): no session this long after an overnight
     # commitment ends; 0 turns the rule off.
     rest_after_night_min: int = 360
+    # Step-down before discharge (RULES.md W7): in the last ``step_down_weeks`` weeks
+    # before planned discharge (0 turns step-down off) a patient follows the step-down
+    # band instead of the full-program band. The defaults sit below the level 2.1 minimum,
+    # in ASAM level 1 territory (under 9 h adults, under 6 h adolescents), and ask for at
+    # least one 3-hour group a week on one day, so the patient keeps their group until
+    # discharge (docs/RULES.md W7 gives the sources).
+    step_down_weeks: int = 2
+    step_down_adult_hours: Band = field(default_factory=lambda: Band(3, 8))
+    step_down_adolescent_hours: Band = field(default_factory=lambda: Band(3, 5))
+    step_down_min_days_adult: int = 1
+    step_down_min_days_adolescent: int = 1
 
     def __post_init__(self) -> None:
         _require(bool(self.name.strip()), "name", "must not be empty")
@@ -348,6 +359,14 @@ class ClinicSettings:
             "rest_after_night_min",
             "must be 0 to 720 minutes (0 turns the rest after night work off)",
         )
+        _require(
+            0 <= self.step_down_weeks <= 12,
+            "step_down_weeks",
+            "must be 0 to 12 weeks (0 turns step-down off)",
+        )
+        for track in Track:
+            days = self.step_down_min_days(track)
+            _require(0 <= days <= 7, f"step_down_min_days_{track.value}", "must be 0 to 7")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -358,6 +377,16 @@ class ClinicSettings:
 
     def min_days(self, track: Track) -> int:
         return self.min_days_adult if track is Track.ADULT else self.min_days_adolescent
+
+    def step_down_band(self, track: Track) -> Band:
+        if track is Track.ADULT:
+            return self.step_down_adult_hours
+        return self.step_down_adolescent_hours
+
+    def step_down_min_days(self, track: Track) -> int:
+        if track is Track.ADULT:
+            return self.step_down_min_days_adult
+        return self.step_down_min_days_adolescent
 
     def week_dates(self, week: int = 0) -> list[dt.date]:
         first = self.week_start + dt.timedelta(weeks=week)
@@ -618,9 +647,12 @@ class Patient:
         every = {FamilyCadence.WEEKLY: 1, FamilyCadence.BIWEEKLY: 2, FamilyCadence.MONTHLY: 4}
         return week_no >= 0 and week_no % every[self.family_cadence] == 0
 
-    def is_stepping_down(self, week_start: dt.date, weeks: int = 2) -> bool:
-        """In the last ``weeks`` weeks before planned discharge (ASAM 2.1 step-down)."""
-        return self.discharge < week_start + dt.timedelta(weeks=weeks)
+    def is_stepping_down(self, week_start: dt.date, weeks: int) -> bool:
+        """In the last ``weeks`` weeks before planned discharge (ASAM 2.1 step-down): the
+        week starting ``week_start`` starts less than ``weeks`` weeks before it, and not
+        after it. Callers
+        ask ``scheduler.rules.stepping_down``, which reads the clinic's setting."""
+        return weeks > 0 and week_start <= self.discharge < week_start + dt.timedelta(weeks=weeks)
 
     def free(self, window: Window, buffer_min: int) -> bool:
         """Free for ``window``: no commitment within ``buffer_min`` minutes of it."""

@@ -12,7 +12,6 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
-from scheduler.compliance import minimum_binds
 from scheduler.domain import (
     Block,
     Clinic,
@@ -31,6 +30,7 @@ from scheduler.rules import (
     priority_key,
     required_sessions,
     session_types_of_kind,
+    week_hours,
 )
 from scheduler.schedule import Session, session_window
 
@@ -136,10 +136,6 @@ def _behind(clinic: Clinic, p: Patient, others: Iterable[Patient]) -> list[Patie
     return [q for q in others if _rank(clinic, q) > mine]
 
 
-def _needed_hours(clinic: Clinic, p: Patient) -> float:
-    return max(clinic.settings.band(p.track).min_hours, p.hours_target or 0)
-
-
 def _target_above_band(clinic: Clinic, p: Patient) -> str | None:
     """W2: a target above the track's maximum leaves no legal week at all."""
     band = clinic.settings.band(p.track)
@@ -189,14 +185,16 @@ def _hours_short(
     free_by_type: dict[str, list[Block]],
     busy_txt: str,
 ) -> str | None:
-    if not minimum_binds(clinic, p, week):
+    wh = week_hours(clinic, p, week)
+    if not wh.whole:
         return None
-    need = _needed_hours(clinic, p)
+    need = wh.target
     most = _reachable_hours(clinic, p, week, free_by_type)
     if most >= need - 1e-9:
         return None
-    band = clinic.settings.band(p.track)
-    what = "target" if (p.hours_target or 0) > band.min_hours else "minimum"
+    what = "target" if (p.hours_target or 0) > wh.band.min_hours else "minimum"
+    if wh.step_down:
+        what = f"step-down minimum (before discharge {p.discharge:%d %b})"
     per_day = clinic.settings.max_group_blocks_per_day
     return (
         f"Their free blocks give at most {most:g} hours a week ({per_day} group block(s) a day "
@@ -281,7 +279,8 @@ def explain_unplaced(
     dated = _outside_treatment_dates(clinic, p, week)
     if dated is not None:
         return dated
-    target = _target_above_band(clinic, p) if minimum_binds(clinic, p, week) else None
+    wh = week_hours(clinic, p, week)
+    target = _target_above_band(clinic, p) if wh.whole and not wh.step_down else None
     if target is not None:
         return target
     needs = _group_needs(clinic, p, week)
@@ -309,9 +308,9 @@ def explain_unplaced(
             )
         reasons.append(_too_few_mates(clinic, p, st, per_week, free, week) or "")
     days = {b.weekday for b in all_free}
-    need_days = clinic.settings.min_days(p.track)
-    # W3's days bind only where W2's minimum does (not in a week of admission or discharge).
-    if needs and len(days) < need_days and minimum_binds(clinic, p, week):
+    # W3's days (W7's in a step-down week) bind only in a whole week in treatment.
+    need_days = wh.min_days
+    if needs and len(days) < need_days:
         reasons.append(
             f"They are free for groups on {len(days)} day(s) ({_days(days)}) but the program "
             f"needs groups on {need_days} days{busy_txt}."
@@ -577,7 +576,8 @@ def _full_groups(
     ]
     held = ", ".join([*(f"{x} full" for x in full), *open_spots, *missing])
     need = ", ".join(f"{st.id} {n}×" for st, n in needs)
-    days = clinic.settings.min_days(p.track) if minimum_binds(clinic, p, week) else 1
+    hours = week_hours(clinic, p, week)
+    days = hours.min_days if hours.whole else 1
     return (
         f"Could not be fitted with the other patients{order}. Their free blocks hold: "
         f"{held}; they need {need} a week on at least {days} day(s){busy_txt}."

@@ -76,6 +76,7 @@ from scheduler.rules import (
     patient_can_attend,
     priority_key,
     required_sessions,
+    week_hours,
 )
 from scheduler.schedule import Schedule, Session, Unplaced, session_window
 from scheduler.topics import assign_topics
@@ -476,24 +477,16 @@ def _need(clinic: Clinic, p: Patient, week: int) -> _Need:
         for k in clinic.session_types
         if k.is_group and p.track in k.tracks and k.admits(p.sex) and k.kind not in _ONE_TO_ONE
     ]
-    band = settings.band(p.track)
-    binds = _minimum_binds(clinic, p, week)
-    minimum = max(band.min_hours, p.hours_target or 0) if binds else 0.0
+    hours = week_hours(clinic, p, week)  # W2/W3, or the step-down band (W7)
     return _Need(
         units,
         individual,
         family,
         extras,
-        minimum * 60,
-        band.max_hours * 60,
-        settings.min_days(p.track) if binds else 0,
+        hours.min_hours * 60,
+        hours.max_hours * 60,
+        hours.min_days,
     )
-
-
-def _minimum_binds(clinic: Clinic, p: Patient, week: int) -> bool:
-    """W2/W3 minimums bind: the whole Mon-Sun week in treatment, not stepping down."""
-    monday = clinic.settings.week_start + dt.timedelta(weeks=week)
-    return days_in_treatment(clinic, p, week) == 7 and not p.is_stepping_down(monday)
 
 
 @dataclass

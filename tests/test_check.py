@@ -266,8 +266,14 @@ def test_p1_p2_patient_not_in_plan_attends() -> None:
 
 
 def test_p2_session_after_discharge() -> None:
-    # P1 is discharged on Wednesday but still attends Friday's group.
-    clinic = change(tiny_clinic(), "patients", "P1", discharge=WEEK + dt.timedelta(days=2))
+    # P1 is discharged on Wednesday but still attends Friday's group (no step-down, W7,
+    # so that P2 alone is broken).
+    clinic = change(
+        settings(tiny_clinic(), step_down_weeks=0),
+        "patients",
+        "P1",
+        discharge=WEEK + dt.timedelta(days=2),
+    )
     (violation,) = only(check(clinic, base_sessions()), "P2")
     assert violation.sessions == ("GT-FRI",)
     assert violation.patients == ("P1",)
@@ -655,11 +661,11 @@ def test_w2_hours_below_minimum_or_target(clinic: Clinic) -> None:
     assert all("at least" in v.message for v in violations)
 
 
-def test_w2_minimum_waived_when_stepping_down() -> None:
-    # Discharge next Thursday: in the last two weeks, so 10 hours is enough despite a
-    # target of 12.
+def test_w2_target_does_not_bind_when_stepping_down() -> None:
+    # Discharge next Thursday: in the last two weeks, so the step-down band (here up to
+    # 10 hours) replaces the band and the target of 12 (W7).
     clinic = change(
-        tiny_clinic(),
+        settings(tiny_clinic(), step_down_adult_hours=Band(3, 10)),
         "patients",
         "P1",
         hours_target=12,

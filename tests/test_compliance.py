@@ -93,10 +93,11 @@ def test_individual_session_waived_when_the_primary_never_works_then() -> None:
 def test_a_partial_week_short_of_the_minimum_is_a_short_week_not_ok() -> None:
     # Discharged on Saturday: in treatment on every clinic day (Mon, Wed, Fri), but the
     # week is not whole, so the 9-hour minimum does not bind. Working Friday evenings,
-    # P1 gets two groups: 6 hours.
+    # P1 gets two groups: 6 hours. Step-down is off, so this is a plain partial week.
     friday = Commitment(CommitmentKind.WORK, window(Weekday.FRI, "17:00", "23:00"))
     leaving = patient("P1", discharge=WEEK + dt.timedelta(days=5), commitments=(friday,))
     base = tiny_clinic()
+    base = replace(base, settings=replace(base.settings, step_down_weeks=0))
     clinic = replace(base, patients=(leaving, *base.patients[1:]))
     schedule = solved(clinic)
     rows = {str(r[1]): r for r in compliance_rows(build_view(clinic, schedule))}

@@ -281,11 +281,12 @@ def test_every_find_passes_the_checker(n: int) -> None:
             assert_all_pass(clinic, result)
 
 
-@pytest.mark.parametrize("seed", [0, 7])
+@pytest.mark.parametrize("seed", [0, 30])
 def test_every_find_passes_the_checker_on_a_generated_clinic(seed: int) -> None:
     """The generator's rules in full (adolescents, single-sex, women's and phase groups,
-    co-led groups, family sessions, telehealth, night work) on the greedy baseline's
-    schedule, which leaves insertable patients and, for seed 7, inversions."""
+    co-led groups, family sessions, telehealth, night work, step-down) on the greedy
+    baseline's schedule, which leaves insertable patients and, for seed 30, inversions
+    (seed 7 had them before step-down weeks got their own band)."""
     from scheduler.generator import generate_clinic
 
     clinic = generate_clinic(30, seed=seed, tight=True)
@@ -293,7 +294,7 @@ def test_every_find_passes_the_checker_on_a_generated_clinic(seed: int) -> None:
     result = probe(clinic, published)
     assert result.insertions and result.capped == 0
     assert_all_pass(clinic, result)
-    if seed == 7:
+    if seed == 30:
         assert result.swaps
 
 

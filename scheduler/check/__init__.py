@@ -7,8 +7,9 @@ executable specification: the model's tests run every schedule through it, and `
 refuses to publish a schedule for which :func:`assert_valid` raises.
 
 Independence: apart from the W4/W5 waiver decisions (``scheduler.rules.individual_slots`` and
-``family_slots``, which RULES.md says model and checker share), every rule is derived here
-from the records themselves, not from the helpers the model uses.
+``family_slots``), the sessions a week asks for (``required_sessions``, W1) and which weeks
+are step-down weeks (``stepping_down``, W7), which RULES.md says model and checker share,
+every rule is derived here from the records themselves, not from the helpers the model uses.
 
 Privacy: messages name patients by ID only, never by name (DESIGN.md §6, minimum necessary);
 they may end up in logs.
@@ -60,6 +61,7 @@ from scheduler.check.weeks import (
     check_individual,
     check_one_patient,
     check_shape,
+    check_step_down,
 )
 from scheduler.domain import Clinic
 from scheduler.schedule import Schedule
@@ -104,6 +106,7 @@ _FAMILIES: tuple[Callable[[View], Iterator[Violation]], ...] = (
     check_curriculum,
     check_hours_band,
     check_shape,
+    check_step_down,
     check_individual,
     check_family,
     check_one_patient,

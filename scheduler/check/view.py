@@ -18,7 +18,7 @@ from scheduler.domain import (
     Window,
     format_time,
 )
-from scheduler.rules import starts_later
+from scheduler.rules import starts_later, stepping_down
 from scheduler.schedule import Schedule, Session
 
 # The week clock: minutes from Monday 00:00. An overnight window ends past midnight, and
@@ -182,11 +182,14 @@ class View:
         monday = self.week_monday(week)
         return p.admission <= monday + dt.timedelta(days=6) and p.discharge >= monday
 
-    def minimum_binds(self, p: Patient, week: int) -> bool:
-        """W2/W3 minimums bind: in treatment the whole Mon–Sun week and not stepping down."""
+    def whole_week(self, p: Patient, week: int) -> bool:
+        """In treatment the whole Mon–Sun week: the hours and days minimums bind."""
         monday = self.week_monday(week)
-        whole_week = p.admission <= monday and p.discharge >= monday + dt.timedelta(days=6)
-        return whole_week and not p.is_stepping_down(monday)
+        return p.admission <= monday and p.discharge >= monday + dt.timedelta(days=6)
+
+    def stepping_down(self, p: Patient, week: int) -> bool:
+        """W7: a step-down week (decided in one place for the model and the checker)."""
+        return stepping_down(self.clinic, p, week)
 
     def patient_week(self, patient_id: str, week: int) -> list[Resolved]:
         return [r for r in self.by_patient.get(patient_id, ()) if r.session.week == week]

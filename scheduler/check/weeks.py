@@ -1,5 +1,5 @@
-"""W1-W6: each placed patient's week — curriculum, hours band, shape, individual and
-family sessions, one-patient sessions."""
+"""W1-W7: each placed patient's week — curriculum, hours band, shape, individual and
+family sessions, one-patient sessions, step-down before discharge."""
 
 from __future__ import annotations
 
@@ -67,8 +67,10 @@ def check_curriculum(v: View) -> Iterator[Violation]:
 
 def check_hours_band(v: View) -> Iterator[Violation]:
     """W2: weekly hours within the track's band; the minimum (raised to hours_target)
-    binds only for a whole week in treatment when not stepping down."""
+    binds only for a whole week in treatment. A step-down week follows W7 instead."""
     for p, week in v.placed_patient_weeks():
+        if v.stepping_down(p, week):
+            continue
         attended = v.patient_week(p.id, week)
         counted = [r for r in attended if r.kind.counts_toward_hours]
         hours = sum(r.kind.duration_min for r in counted) / 60
@@ -83,7 +85,7 @@ def check_hours_band(v: View) -> Iterator[Violation]:
                 patients=(p.id,),
             )
         minimum = max(band.min_hours, p.hours_target or 0)
-        if v.minimum_binds(p, week) and hours < minimum - EPS:
+        if v.whole_week(p, week) and hours < minimum - EPS:
             yield Violation(
                 "W2",
                 f"Patient {p.id} has {hours:g} treatment hours in {week_label(v, week)}; "
@@ -95,7 +97,7 @@ def check_hours_band(v: View) -> Iterator[Violation]:
 
 def check_shape(v: View) -> Iterator[Violation]:
     """W3: at most max_group_blocks_per_day group sessions a date; group sessions on at
-    least min_days(track) dates when W2's minimum binds."""
+    least min_days(track) dates when W2's minimum binds (W7 says a step-down week's)."""
     cap = v.settings.max_group_blocks_per_day
     for p, week in v.placed_patient_weeks():
         groups = [r for r in v.patient_week(p.id, week) if r.kind.block_kind is BlockKind.GROUP]
@@ -112,11 +114,46 @@ def check_shape(v: View) -> Iterator[Violation]:
                     patients=(p.id,),
                 )
         need = v.settings.min_days(p.track)
-        if v.minimum_binds(p, week) and len(by_date) < need:
+        binds = v.whole_week(p, week) and not v.stepping_down(p, week)
+        if binds and len(by_date) < need:
             yield Violation(
                 "W3",
                 f"Patient {p.id} has group sessions on {len(by_date)} day(s) in "
                 f"{week_label(v, week)}; at least {need} are needed.",
+                sessions=tuple(r.id for r in groups),
+                patients=(p.id,),
+            )
+
+
+def check_step_down(v: View) -> Iterator[Violation]:
+    """W7: in a step-down week the weekly hours lie within the track's step-down band and
+    group sessions fall on at least its step-down days; both minimums bind only for a
+    whole week in treatment, and ``hours_target`` does not apply."""
+    for p, week in v.placed_patient_weeks():
+        if not v.stepping_down(p, week):
+            continue
+        attended = v.patient_week(p.id, week)
+        counted = [r for r in attended if r.kind.counts_toward_hours]
+        hours = sum(r.kind.duration_min for r in counted) / 60
+        band = v.settings.step_down_band(p.track)
+        ids = tuple(r.id for r in counted)
+        label = f"{week_label(v, week)}, a step-down week before discharge on {p.discharge:%d %b}"
+        if hours > band.max_hours + EPS or (v.whole_week(p, week) and hours < band.min_hours - EPS):
+            yield Violation(
+                "W7",
+                f"Patient {p.id} has {hours:g} treatment hours in {label}; the {p.track} "
+                f"step-down band is {band.min_hours:g}–{band.max_hours:g}.",
+                sessions=ids,
+                patients=(p.id,),
+            )
+        groups = [r for r in attended if r.kind.block_kind is BlockKind.GROUP]
+        days = len({r.date for r in groups})
+        need = v.settings.step_down_min_days(p.track)
+        if v.whole_week(p, week) and days < need:
+            yield Violation(
+                "W7",
+                f"Patient {p.id} has group sessions on {days} day(s) in {label}; at least "
+                f"{need} are needed.",
                 sessions=tuple(r.id for r in groups),
                 patients=(p.id,),
             )

@@ -38,6 +38,7 @@ from scheduler.exports.ical import FeedInfo
 from scheduler.exports.options import PublishOptions
 from scheduler.exports.privacy import neutral
 from scheduler.exports.view import ScheduleView, room_label
+from scheduler.rules import week_hours
 
 FOOTER = "CONFIDENTIAL – protected by 42 CFR Part 2 and HIPAA. Do not copy or disclose."
 SHEETS = (
@@ -399,6 +400,7 @@ def _summary(
         ("Patients unplaced", len(s.unplaced)),
         ("Sessions waived (see Compliance)", len(compliance.waived_notes(c, s))),
         ("Short weeks (see Compliance)", len(compliance.short_week_notes(c, s))),
+        ("Step-down weeks (see Compliance)", len(compliance.step_down_notes(c, s))),
         ("Sessions", len(view.sessions)),
         ("Therapists scheduled", len(view.by_therapist)),
         ("Rooms used", len(view.by_room)),
@@ -655,27 +657,26 @@ def _load(wb: Workbook, view: ScheduleView) -> None:
 
 
 def compliance_rows(view: ScheduleView) -> list[list[Value]]:
-    """One row per placed patient per week they are in treatment (also used by tests)."""
+    """One row per placed patient per week they are in treatment (also used by tests).
+
+    The required hours, maximum and days are the week's own (``rules.week_hours``): in a
+    step-down week (RULES.md W7) the step-down band's, and the note says "step-down" with
+    the band, so a planned reduction never reads as a short week."""
     clinic = view.clinic
-    st = clinic.settings
     rows: list[list[Value]] = []
     for pid in sorted(view.by_patient):
         p = clinic.patient_by_id[pid]
-        band = st.band(p.track)
-        need = max(band.min_hours, p.hours_target or 0)
         for week in _weeks(view):
             sunday = week.monday + dt.timedelta(days=6)
             if p.discharge < week.monday or p.admission > sunday:
                 continue
+            wh = week_hours(clinic, p, week.index)
             mine = [v for v in view.by_patient[pid] if v.session.week == week.index]
             minutes = sum(v.window.minutes for v in mine if v.kind.counts_toward_hours)
             hours = _hours(minutes)
             services = Counter(v.date for v in mine)
             group_days = Counter(v.date for v in mine if v.kind.is_group)
-            partial = p.admission > week.monday or p.discharge < sunday
-            waived = partial or p.is_stepping_down(week.monday)
             attended = [(v.kind, v.date) for v in mine]
-            note = "partial week" if partial else ("step-down" if waived else "")
             rows.append(
                 [
                     p.name,
@@ -683,13 +684,13 @@ def compliance_rows(view: ScheduleView) -> list[list[Value]]:
                     p.track.value,
                     week.monday,
                     hours,
-                    need,
-                    band.max_hours,
+                    wh.target,
+                    wh.max_hours,
                     len(group_days),
-                    st.min_days(p.track),
+                    wh.days,
                     max(services.values(), default=0),
                     sum(1 for n in services.values() if n >= 4),
-                    note,
+                    compliance.week_note(clinic, p, week.index),
                     compliance.status(clinic, p, week.index, attended),
                 ]
             )

@@ -64,6 +64,13 @@ def _settings_rows(s: ClinicSettings) -> list[dict[str, str]]:
         "max_group_blocks_per_day": str(s.max_group_blocks_per_day),
         "caseload_ratio_max": str(s.caseload_ratio_max),
         "rest_after_night_min": str(s.rest_after_night_min),
+        "step_down_weeks": str(s.step_down_weeks),
+        "step_down_adult_min_hours": fmt_number(s.step_down_adult_hours.min_hours),
+        "step_down_adult_max_hours": fmt_number(s.step_down_adult_hours.max_hours),
+        "step_down_adolescent_min_hours": fmt_number(s.step_down_adolescent_hours.min_hours),
+        "step_down_adolescent_max_hours": fmt_number(s.step_down_adolescent_hours.max_hours),
+        "step_down_min_days_adult": str(s.step_down_min_days_adult),
+        "step_down_min_days_adolescent": str(s.step_down_min_days_adolescent),
         "template_version": TEMPLATE_VERSION,
     }
     return [{"setting": c.name, "value": values[c.name]} for c in CLINIC_SETTINGS]

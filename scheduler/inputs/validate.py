@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scheduler import rules
-from scheduler.compliance import minimum_binds, waivers
+from scheduler.compliance import waivers
 from scheduler.domain import (
     Block,
     BlockKind,
@@ -36,7 +36,13 @@ from scheduler.explain import describe_commitments
 from scheduler.inputs.errors import LocatedProblem
 from scheduler.inputs.rows import sort_problems
 from scheduler.inputs.workbook import read_clinic_located
-from scheduler.rules import can_lead, individual_slots, patient_can_attend, required_sessions
+from scheduler.rules import (
+    can_lead,
+    individual_slots,
+    patient_can_attend,
+    required_sessions,
+    week_hours,
+)
 from scheduler.schedule import session_window
 
 __all__ = [
@@ -94,7 +100,7 @@ def patients_without_group_time(clinic: Clinic) -> list[Problem]:
     """A patient whose commitments (with the travel buffer), treatment dates and the
     clinic's closures leave fewer bookable group blocks at their site than the group
     sessions they owe in a week (W1, pro rata), or fewer days than the track's minimum
-    where it binds (W3: not in a week of admission, discharge or step-down)."""
+    where it binds (W3, or W7's step-down days: not in a week of admission or discharge)."""
     s = clinic.settings
     out = []
     for p in clinic.patients:
@@ -125,7 +131,7 @@ def _group_time_short(clinic: Clinic, p: Patient, week: int) -> Problem | None:
             free_days[b.weekday] += 1
     blocks = sum(min(n, s.max_group_blocks_per_day) for n in free_days.values())
     days = len(free_days)
-    min_days = s.min_days(p.track) if minimum_binds(clinic, p, week) else 0
+    min_days = week_hours(clinic, p, week).min_days  # W3, or W7 in a step-down week
     if blocks >= needed and days >= min_days:
         return None
     cause = "commitments and the travel buffer leave" if p.commitments else "there are"
@@ -384,6 +390,35 @@ def curriculum_above_max_hours(clinic: Clinic) -> list[Problem]:
                     f"maximum of {band.max_hours:g}",
                     f"lower per_week on the {track} rows or raise {track}_max_hours on the "
                     "Clinic sheet",
+                )
+            )
+    return out
+
+
+def step_down_below_one_to_one_hours(clinic: Clinic) -> list[Problem]:
+    """W7: a track's one-patient curriculum items (individual, assessment) alone exceed its
+    step-down maximum, so no step-down week of that track can be legal."""
+    if clinic.settings.step_down_weeks == 0:
+        return []
+    out = []
+    types = clinic.session_type_by_id
+    for track in Track:
+        hours = sum(
+            types[i.session_type].hours * i.per_week
+            for i in clinic.curriculum_for(track)
+            if not types[i.session_type].is_group and types[i.session_type].counts_toward_hours
+        )
+        band = clinic.settings.step_down_band(track)
+        if hours > band.max_hours + 1e-9:
+            out.append(
+                Problem(
+                    "Clinic",
+                    f"step_down_{track}_max_hours",
+                    "value",
+                    f"the {track} curriculum's individual sessions add up to {hours:g} hours "
+                    f"a week, above the step-down maximum of {band.max_hours:g}: no patient "
+                    "can be placed in their last weeks before discharge",
+                    f"raise step_down_{track}_max_hours, or set step_down_weeks to 0",
                 )
             )
     return out
@@ -754,6 +789,7 @@ CHECKS: tuple[Callable[[Clinic], list[Problem]], ...] = (
     family_without_time,
     track_without_curriculum,
     curriculum_above_max_hours,
+    step_down_below_one_to_one_hours,
     hours_target_above_band,
     sessions_waived,
     individual_staffing,

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from ortools.sat.python import cp_model
 
 from scheduler.domain import SessionKind, SessionType
-from scheduler.model.instance import SINGLE_KINDS, Act, GKey, Instance
+from scheduler.model.instance import SINGLE_KINDS, Act, GKey, Instance, PatientWeek
 from scheduler.model.locks import pins
 from scheduler.model.variables import Lit, Variables
 
@@ -28,10 +28,9 @@ def add_all(model: Model, inst: Instance, v: Variables) -> None:
     if "W1" not in inst.off:
         add_w1_curriculum(model, inst, v)
     add_w4_w5_w6_single_sessions(model, inst, v)
-    if "W2" not in inst.off:
-        add_w2_hours_band(model, inst, v)
+    add_w2_w3_w7_hours(model, inst, v)
     if "W3" not in inst.off:
-        add_w3_shape(model, inst, v)
+        add_w3_day_cap(model, inst, v)
     add_g1_g2_g4_groups(model, inst, v)
     if "T1" not in inst.off:
         add_t1_no_double_booking(model, inst, v)
@@ -166,34 +165,39 @@ def add_w4_w5_w6_single_sessions(model: Model, inst: Instance, v: Variables) -> 
             model.add(sum(v.slead[(act, t)] for t in slot.leaders) == n)
 
 
-def add_w2_hours_band(model: Model, inst: Instance, v: Variables) -> None:
-    """W2: weekly treatment hours within the band (minimum raised to hours_target)."""
-    settings = inst.clinic.settings
-    for pid, info in inst.patients.items():
-        p = info.patient
-        band = settings.band(p.track)
-        for pw in info.weeks:
-            terms = [
-                minutes(inst, act) * var
-                for act, var in patient_sessions(inst, v, pid)
-                if act[0] == pw.week and inst.types[act[2]].counts_toward_hours
-            ]
-            total = sum(terms)
-            model.add(total <= math.floor(band.max_hours * 60 + 1e-6))
-            if pw.minimum_binds:
-                low = max(band.min_hours, p.hours_target or 0)
-                model.add(total >= math.ceil(low * 60 - 1e-6) * v.placed[pid])
-
-
-def add_w3_shape(model: Model, inst: Instance, v: Variables) -> None:
-    """W3: at most ``max_group_blocks_per_day`` group sessions a date; groups on at least
-    ``min_days`` dates when the minimum binds."""
-    settings = inst.clinic.settings
-    cap = settings.max_group_blocks_per_day
+def add_w2_w3_w7_hours(model: Model, inst: Instance, v: Variables) -> None:
+    """W2 and W3's days minimum in a full-program week, W7 in a step-down week: weekly
+    hours within the week's band (``rules.week_hours``), group days at least its minimum,
+    each minimum only where it binds (a whole week in treatment)."""
     days_of: dict[tuple[str, int], list[Lit]] = defaultdict(list)
     for (pid, w, _), day in v.day.items():
         days_of[(pid, w)].append(day)
     for pid, info in inst.patients.items():
+        for pw in info.weeks:
+            step_down = pw.hours.step_down
+            if ("W7" if step_down else "W2") not in inst.off:
+                _hours(model, inst, v, pid, pw)
+            if pw.hours.min_days > 0 and ("W7" if step_down else "W3") not in inst.off:
+                days = days_of.get((pid, pw.week), [])
+                model.add(sum(days) >= pw.hours.min_days * v.placed[pid])
+
+
+def _hours(model: Model, inst: Instance, v: Variables, pid: str, pw: PatientWeek) -> None:
+    terms = [
+        minutes(inst, act) * var
+        for act, var in patient_sessions(inst, v, pid)
+        if act[0] == pw.week and inst.types[act[2]].counts_toward_hours
+    ]
+    total = sum(terms)
+    model.add(total <= math.floor(pw.hours.max_hours * 60 + 1e-6))
+    if pw.hours.min_hours > 0:
+        model.add(total >= math.ceil(pw.hours.min_hours * 60 - 1e-6) * v.placed[pid])
+
+
+def add_w3_day_cap(model: Model, inst: Instance, v: Variables) -> None:
+    """W3: at most ``max_group_blocks_per_day`` group sessions a date."""
+    cap = inst.clinic.settings.max_group_blocks_per_day
+    for pid in inst.patients:
         by_day: dict[tuple[int, int], list[Lit]] = defaultdict(list)
         for act, var in patient_sessions(inst, v, pid):
             if inst.types[act[2]].is_group:
@@ -201,11 +205,6 @@ def add_w3_shape(model: Model, inst: Instance, v: Variables) -> None:
         for lits in by_day.values():
             if len(lits) > cap:
                 model.add(sum(lits) <= cap)
-        need = settings.min_days(info.patient.track)
-        for pw in info.weeks:
-            if pw.minimum_binds and need > 0:
-                days = days_of.get((pid, pw.week), [])
-                model.add(sum(days) >= need * v.placed[pid])
 
 
 # ------------------------------------------------------------------------------ G, T

@@ -76,7 +76,7 @@ class PatientWeek:
     """What a patient needs in one week of treatment."""
 
     week: int
-    minimum_binds: bool  # W2/W3 minimums bind (whole week in treatment, not stepping down)
+    hours: rules.WeekHours  # W2/W3/W7: the band, and the minimums that bind
     group_items: list[tuple[str, int]]  # (group type, per_week) — W1
     single_items: list[tuple[list[str], int]]  # (candidate types, exact count) — W4/W5/W1
     family_due: bool
@@ -100,13 +100,6 @@ def week_monday(clinic: Clinic, week: int) -> dt.date:
 def in_treatment_week(clinic: Clinic, p: Patient, week: int) -> bool:
     monday = week_monday(clinic, week)
     return p.admission <= monday + dt.timedelta(days=6) and p.discharge >= monday
-
-
-def minimum_binds(clinic: Clinic, p: Patient, week: int) -> bool:
-    """W2/W3: minimums bind for a whole Mon–Sun week in treatment, not stepping down."""
-    monday = week_monday(clinic, week)
-    whole = p.admission <= monday and p.discharge >= monday + dt.timedelta(days=6)
-    return whole and not p.is_stepping_down(monday)
 
 
 def patient_class(p: Patient, st: SessionType, off: frozenset[str]) -> str:
@@ -297,11 +290,21 @@ class Instance:
                 single_items.append((open_fam, 1))
         return PatientWeek(
             week=w,
-            minimum_binds=minimum_binds(c, p, w),
+            hours=self._week_hours(p, w),
             group_items=group_items,
             single_items=single_items,
             family_due=due,
         )
+
+    def _week_hours(self, p: Patient, w: int) -> rules.WeekHours:
+        hours = rules.week_hours(self.clinic, p, w)
+        if hours.step_down and "W7" in self.off:
+            # Without W7 (tests only) a step-down week is held to the full program.
+            s = self.clinic.settings
+            full = s.band(p.track)
+            target = max(full.min_hours, p.hours_target or 0)
+            return rules.WeekHours(False, hours.whole, full, target, s.min_days(p.track))
+        return hours
 
     def _build_class_blocks(self) -> None:
         by_key: dict[GKey, list[str]] = defaultdict(list)

@@ -143,10 +143,8 @@ class WarmStart:
     def _book_week(self, pid: str, week: int, booking: _Booking, may_open: bool) -> bool:
         inst = self.inst
         info = inst.patients[pid]
-        p = info.patient
         pw = next(x for x in info.weeks if x.week == week)
         settings = inst.clinic.settings
-        band = settings.band(p.track)
         minutes = 0
         days: dict[int, int] = defaultdict(int)
         cap = settings.max_group_blocks_per_day
@@ -169,9 +167,9 @@ class WarmStart:
                 if inst.types[act[2]].is_group:
                     days[self._day(act)] += 1
                 acts.remove(act)
-        hi = math.floor(band.max_hours * 60 + 1e-6)
-        low = math.ceil(max(band.min_hours, p.hours_target or 0) * 60 - 1e-6)
-        need_days = settings.min_days(p.track) if pw.minimum_binds else 0
+        hi = math.floor(pw.hours.max_hours * 60 + 1e-6)  # the week's band: W2 or W7
+        low = math.ceil(pw.hours.min_hours * 60 - 1e-6)
+        need_days = pw.hours.min_days
         mine = [(a, cls) for a, cls in info.group_acts if a[0] == week]
 
         def book(a: Act, cls: str) -> bool:
@@ -209,7 +207,7 @@ class WarmStart:
                     got += 1
             if got < count:
                 return False
-        if pw.minimum_binds:
+        if low > 0 or need_days > 0:
             for a, cls in ranked(mine):
                 if minutes >= low and sum(1 for v in days.values() if v) >= need_days:
                     break
@@ -221,9 +219,9 @@ class WarmStart:
     def _any_group(self, pid: str, booking: _Booking, may_open: bool) -> bool:
         """One group for a patient who owes nothing this horizon (W1 pro rata rounds to 0)."""
         info = self.inst.patients[pid]
-        band = self.inst.clinic.settings.band(info.patient.track)
+        max_hours = {pw.week: pw.hours.max_hours for pw in info.weeks}
         for act, cls in info.group_acts:
-            if self.inst.types[act[2]].duration_min > band.max_hours * 60:
+            if self.inst.types[act[2]].duration_min > max_hours[act[0]] * 60:
                 continue
             if self._free(self.pat_busy, pid, act) and self._join(
                 pid, (*act, cls), booking, may_open
