@@ -316,6 +316,67 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_whatif(args: argparse.Namespace) -> int:
+    """Solve the baseline and every scenario, check each schedule, compare them side by
+    side (scheduler/whatif/): whatif.xlsx and whatif.html into --out, the table printed."""
+    from scheduler.inputs.validate import errors_text
+    from scheduler.model import SolveOptions
+    from scheduler.safe_write import PublishError
+    from scheduler.whatif.outputs import HTML, XLSX, terminal_text, write_outputs
+    from scheduler.whatif.runner import default_jobs, run_all
+    from scheduler.whatif.scenarios import apply_all
+    from scheduler.whatif.sheet import read_scenarios
+    from scheduler.whatif.side_by_side import CheckFailedError, compare_runs, scenario_runs
+
+    input_path = Path(args.input) if args.input else _default_input()
+    clinic, _, _ = _load(input_path, writes=True)
+    source = Path(args.scenarios) if args.scenarios else input_path
+    scenarios, problems = read_scenarios(source)
+    if not problems:
+        clinics, problems = apply_all(clinic, scenarios, seed=args.seed)
+    if problems:
+        raise CliError(errors_text(source, problems, writes=True), EXIT_INPUT)
+    options = SolveOptions(time_limit_s=args.time_limit, seed=args.seed, workers=1)
+    where = f"on Dask at {args.dask}" if args.dask else f"{args.jobs or default_jobs()} at a time"
+    emit(
+        f"Solving {input_path} and {len(scenarios)} scenario(s), {where} (time limit "
+        f"{args.time_limit:g} s each, seed {args.seed}) …",
+        err=True,
+    )
+    runs = scenario_runs(clinic, clinics, options)
+    try:
+        results = run_all(runs, jobs=args.jobs, dask=args.dask, progress=not args.quiet)
+    except (OSError, TimeoutError) as err:
+        raise CliError(
+            f"could not run the solves{f' on Dask at {args.dask}' if args.dask else ''}: "
+            f"{err}; nothing was written",
+            EXIT_INTERNAL,
+        ) from err
+    if results[0].schedule is None:
+        raise CliError(
+            f"the baseline has no schedule ({results[0].error}); nothing was written. "
+            "Try a longer --time-limit.",
+            EXIT_NO_SCHEDULE,
+        )
+    try:
+        comparison = compare_runs(runs, results)
+    except CheckFailedError as err:
+        raise CliError(f"{err}; nothing was written", EXIT_CHECK_FAILED) from err
+    out = Path(args.out)
+    try:
+        write_outputs(out, comparison, scenarios, f"What if: {clinic.settings.name}")
+    except PublishError as err:
+        raise CliError(f"nothing was written: {err}", EXIT_INPUT) from err
+    except OSError as err:
+        raise CliError(f"could not write into {out}: {err.strerror or err}", EXIT_INTERNAL) from err
+    emit(terminal_text(comparison))
+    for result in results:
+        if result.schedule is None:
+            emit(f"warning: {result.name}: no schedule ({result.error})", err=True)
+    emit(f"Wrote {XLSX} and {HTML} into {out}/")
+    return EXIT_OK
+
+
 def _publish_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--sign-in",
@@ -393,6 +454,37 @@ def build_parser() -> argparse.ArgumentParser:
     _publish_arguments(p)
     p.set_defaults(func=cmd_export)
 
+    p = sub.add_parser(
+        "whatif", help="solve the clinic and its what-if scenarios and compare them side by side"
+    )
+    p.add_argument("input", nargs="?", help="clinic workbook or CSV folder (default: sample)")
+    p.add_argument(
+        "--scenarios",
+        help="a workbook with a Scenarios sheet, or a CSV file of that layout "
+        "(default: the input's own Scenarios sheet or Scenarios.csv)",
+    )
+    p.add_argument("--out", default="whatif_out", help="output folder (default: whatif_out)")
+    p.add_argument(
+        "--jobs", type=int, help="solves at a time, one process each (default: one per core)"
+    )
+    p.add_argument(
+        "--dask", metavar="ADDR", help="run the solves on Dask: 'local' or tcp://host:8786"
+    )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=10.0,
+        help="seconds to search for each run on an idle machine (default: 10)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="search seed, and the draw of added admissions (default: 0)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress display while solving")
+    p.set_defaults(func=cmd_whatif)
+
     p = sub.add_parser("generate", help="write a generated clinic for trials and benchmarks")
     p.add_argument("out", help="OUT.xlsx, or a folder for CSV files")
     p.add_argument("--patients", type=int, default=60, help="how many patients (default: 60)")
@@ -408,11 +500,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "solve":
+    if args.command in ("solve", "whatif"):
         if not 0 < args.time_limit < float("inf"):
             parser.error("--time-limit must be a positive, finite number of seconds")
-        if args.workers < 1:
+        if getattr(args, "workers", 1) < 1:
             parser.error("--workers must be at least 1")
+        if getattr(args, "jobs", None) is not None and args.jobs < 1:
+            parser.error("--jobs must be at least 1")
     try:
         status: int = args.func(args)
         return status

@@ -215,3 +215,15 @@ def test_a_change_that_breaks_the_clinic_is_refused() -> None:
         apply_scenario(clinic, Scenario("No groups", changes))
     assert caught.value.problems[0].sheet == "Scenarios"
     assert "No groups" in caught.value.problems[0].message
+
+
+def test_add_admissions_adds_count_a_week_deterministically() -> None:
+    clinic = tiny_clinic()
+    scenario = one(ChangeKind.ADD_ADMISSIONS, count=2)
+    changed = apply_scenario(clinic, scenario, seed=3)
+    added = [p for p in changed.patients if p.id not in clinic.patient_by_id]
+    assert len(added) == 2 * clinic.settings.weeks
+    assert apply_scenario(clinic, scenario, seed=3) == changed
+    # A seed on the row wins over the command's.
+    own = one(ChangeKind.ADD_ADMISSIONS, count=2, seed=3)
+    assert apply_scenario(clinic, own, seed=99) == changed

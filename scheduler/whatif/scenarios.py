@@ -235,7 +235,12 @@ def _add_admissions(clinic: Clinic, change: Change, seed: int) -> Clinic:
     from scheduler.whatif.admissions import add_admissions
 
     assert change.count is not None  # required by the sheet
-    return add_admissions(clinic, change.count, seed=seed if change.seed is None else change.seed)
+    try:
+        return add_admissions(
+            clinic, change.count, seed=seed if change.seed is None else change.seed
+        )
+    except ValueError as err:  # no patients to draw the clinic's mix from
+        raise ChangeError("count", str(err), "add admissions to a clinic with patients") from err
 
 
 _APPLY: dict[ChangeKind, Callable[[Clinic, Change, int], Clinic]] = {
