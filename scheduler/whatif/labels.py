@@ -16,3 +16,26 @@ EVENING_HOURS = "Evening staff hours"
 SATURDAY_HOURS = "Saturday staff hours"
 HOURS_PER_PLACED = "Staff hours per placed patient"
 SHORTFALLS = "Compliance shortfalls"
+
+#: Figures where more is better, and where less is; the rest (utilisation) depend on
+#: what the director wants, so their changes are not coloured.
+_MORE_IS_BETTER = (PLACED, PLACED_CLASS.format(""), PROVEN_MAX, SEATS_OFFERED, SEATS_USED)
+_LESS_IS_BETTER = (
+    WAITLIST,
+    WAITLIST_CLASS.format(""),
+    SHORTFALLS,
+    HOURS_PER_PLACED,
+    EVENING_HOURS,  # unsocial hours: harder to staff
+    SATURDAY_HOURS,
+)
+
+
+def better(label: str, change: float) -> bool | None:
+    """Whether a change of ``change`` in the figure ``label`` is a gain (None: neither)."""
+    if change == 0:
+        return None
+    if label.startswith(_MORE_IS_BETTER):
+        return change > 0
+    if label.startswith(_LESS_IS_BETTER):
+        return change < 0
+    return None

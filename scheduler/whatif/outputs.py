@@ -25,6 +25,7 @@ from scheduler.safe_write import write_tree
 from scheduler.whatif.changes import Scenario
 from scheduler.whatif.charts import CHARTS, charts
 from scheduler.whatif.compare import DIFFERENCE, Comparison, is_number
+from scheduler.whatif.labels import better
 from scheduler.whatif.sheet import SCENARIOS, scenario_rows
 
 XLSX = "whatif.xlsx"
@@ -108,16 +109,18 @@ img { display: block; margin: 1em 0; max-width: 100%; }
 """
 
 
-def _cell(value: object, difference: bool) -> str:
+def _cell(value: object, figure: str, difference: bool) -> str:
+    """One cell; a difference carries its sign and is green for a gain, red for a loss
+    (:func:`scheduler.whatif.labels.better`)."""
     text = html.escape(shown(value))
-    if is_number(value):
-        tone = ""
-        if difference and float(value) > 0:  # type: ignore[arg-type]
-            tone, text = " class=up", "+" + text
-        elif difference and float(value) < 0:  # type: ignore[arg-type]
-            tone = " class=down"
-        return f"<td{tone}>{text}</td>"
-    return f"<td class=text>{text}</td>"
+    if not is_number(value):
+        return f"<td class=text>{text}</td>"
+    number = float(value)  # type: ignore[arg-type]  # a number, just checked
+    if not difference:
+        return f"<td>{text}</td>"
+    gain = better(figure, number)
+    tone = "" if gain is None else " class=up" if gain else " class=down"
+    return f"<td{tone}>{'+' if number > 0 else ''}{text}</td>"
 
 
 def _html_table(frame: pd.DataFrame, index_name: str) -> str:
@@ -125,7 +128,7 @@ def _html_table(frame: pd.DataFrame, index_name: str) -> str:
     body = []
     for key, values in frame.iterrows():
         cells = "".join(
-            _cell(v, str(c).startswith(DIFFERENCE))
+            _cell(v, str(key), str(c).startswith(DIFFERENCE))
             for c, v in zip(frame.columns, values, strict=True)
         )
         body.append(f"<tr><td>{html.escape(str(key))}</td>{cells}</tr>")
