@@ -227,3 +227,37 @@ def test_add_admissions_adds_count_a_week_deterministically() -> None:
     # A seed on the row wins over the command's.
     own = one(ChangeKind.ADD_ADMISSIONS, count=2, seed=3)
     assert apply_scenario(clinic, own, seed=99) == changed
+
+
+# --------------------------------------------------------------------------------------
+# The sample clinic's scenarios.
+
+
+def test_the_sample_ships_its_scenarios_in_both_twins() -> None:
+    from scheduler.generator import sample_clinic
+    from scheduler.generator.scenarios import sample_scenarios
+    from scheduler.inputs.workbook import read_clinic
+
+    data = Path(__file__).resolve().parent.parent / "data"
+    clinic = sample_clinic()
+    from_book, p1 = read_scenarios(data / "sample_clinic.xlsx")
+    from_folder, p2 = read_scenarios(data / "sample_clinic")
+    assert p1 == p2 == []
+    assert from_book == from_folder == sample_scenarios(clinic)
+    assert len(from_book) >= 6
+    kinds = {c.kind for s in from_book for c in s.changes}
+    assert {ChangeKind.ADD_THERAPIST, ChangeKind.CLOSE_ROOM, ChangeKind.OPEN_BLOCK} <= kinds
+    # Every one applies cleanly, and the clinic readers pass over the sheet.
+    changed, problems = apply_all(clinic, from_book)
+    assert problems == [] and len(changed) == len(from_book)
+    assert read_clinic(data / "sample_clinic.xlsx") == clinic
+
+
+def test_smaller_groups_drop_a_cofacilitator_they_never_reach() -> None:
+    from tests.factory import group_type, individual_type
+
+    types = (group_type("GT", cofacilitator_above=8), individual_type())
+    clinic = tiny_clinic(session_types=types)
+    sized = apply_scenario(clinic, one(ChangeKind.SESSION_TYPE_SIZES, target="GT", max_size=8))
+    gt = sized.session_type_by_id["GT"]
+    assert gt.max_size == 8 and gt.cofacilitator_above is None

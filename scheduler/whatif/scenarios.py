@@ -208,11 +208,17 @@ def _session_type_sizes(clinic: Clinic, change: Change, seed: int) -> Clinic:
             f"unknown session type {change.target!r}",
             _known([s.id for s in clinic.session_types], "session type", "SessionTypes"),
         )
+    max_size = original.max_size if change.max_size is None else change.max_size
+    cofacilitator = original.cofacilitator_above
+    if cofacilitator is not None and max_size <= cofacilitator:
+        # A group this small never needs the second therapist: the same rule, unused.
+        cofacilitator = None
     changed = replace(
         original,
         min_size=original.min_size if change.min_size is None else change.min_size,
-        max_size=original.max_size if change.max_size is None else change.max_size,
+        max_size=max_size,
         target_min=original.target_min if change.target_size is None else change.target_size,
+        cofacilitator_above=cofacilitator,
     )
     types = tuple(changed if s.id == original.id else s for s in clinic.session_types)
     return replace(clinic, session_types=types)
@@ -284,7 +290,9 @@ def _apply_one(clinic: Clinic, scenario: Scenario, change: Change, seed: int) ->
         raise located(err.column, err.message, err.fix) from err
     except RecordError as err:
         column = _COLUMN_OF_FIELD.get(err.field)
-        raise located(column, err.message, err.fix or "correct this cell") from err
+        # A field the sheet has no column for is named, so the message still says what.
+        message = err.message if column else f"{err.field} {err.message}"
+        raise located(column, message, err.fix or "correct this cell") from err
     except ClinicError as err:
         # The change breaks the clinic as a whole (a session type no block is long
         # enough for, once a block closes): each problem, on this row.
