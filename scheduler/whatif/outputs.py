@@ -163,12 +163,22 @@ def html_text(comparison: Comparison, title: str, generated: dt.datetime | None 
 
 
 def terminal_text(comparison: Comparison) -> str:
-    """The side-by-side table as plain text (it survives pipes and logs)."""
-    table = comparison.table.copy()
-    for column in table.columns:
-        signed = str(column).startswith(DIFFERENCE)
-        table[column] = [_signed(v) if signed else shown(v) for v in table[column]]
-    return table.to_string(max_colwidth=40)
+    """The side-by-side table as plain text (it survives pipes and logs): one column per
+    run, a scenario's difference from the baseline in brackets after its figure."""
+    table = comparison.table
+    runs = [c for c in table.columns if not str(c).startswith(DIFFERENCE)]
+    columns: dict[str, list[str]] = {}
+    for run in runs:
+        deltas = table.get(DIFFERENCE + str(run))
+        cells = []
+        for i, value in enumerate(table[run]):
+            text = shown(value)
+            delta = None if deltas is None else deltas.iloc[i]
+            if is_number(delta) and float(delta) != 0:  # type: ignore[arg-type]
+                text += f" ({_signed(delta)})"
+            cells.append(text)
+        columns[str(run)] = cells
+    return pd.DataFrame(columns, index=table.index).to_string(max_colwidth=40)
 
 
 def _signed(value: object) -> str:
