@@ -261,3 +261,10 @@ def test_smaller_groups_drop_a_cofacilitator_they_never_reach() -> None:
     sized = apply_scenario(clinic, one(ChangeKind.SESSION_TYPE_SIZES, target="GT", max_size=8))
     gt = sized.session_type_by_id["GT"]
     assert gt.max_size == 8 and gt.cofacilitator_above is None
+
+
+def test_part_of_a_working_time_is_refused() -> None:
+    _, problems = parse_scenarios(
+        rows({"scenario": "A", "change": "staff_hours", "target": "T1", "weekday": "Sat"})
+    )
+    assert [(p.row, p.column) for p in problems] == [(2, "start")]

@@ -332,7 +332,7 @@ def _change(
             )
         )
     window_given = [n for n in ("weekday", "start", "end") if n in values]
-    if window_given and len(window_given) < 3 and kind is not ChangeKind.OPEN_BLOCK:
+    if window_given and len(window_given) < 3 and "weekday" in rule.optional:
         missing = next(n for n in ("weekday", "start", "end") if n not in values)
         problems.append(
             LocatedProblem(
