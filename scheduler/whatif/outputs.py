@@ -135,8 +135,21 @@ def _html_table(frame: pd.DataFrame, index_name: str) -> str:
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
-def html_text(comparison: Comparison, title: str, generated: dt.datetime | None = None) -> str:
-    """A self-contained page: the table, the charts inline, the reasons and the runs."""
+def _changes_table(scenarios: Sequence[Scenario]) -> str:
+    """The scenarios' rows, only the columns some row fills."""
+    rows = pd.DataFrame(scenario_rows(scenarios), columns=list(SCENARIOS.names))
+    filled = [c for c in rows.columns if (rows[c] != "").any()]
+    return _html_table(rows[filled].set_index("scenario"), "scenario") if len(rows) else ""
+
+
+def html_text(
+    comparison: Comparison,
+    title: str,
+    scenarios: Sequence[Scenario] = (),
+    generated: dt.datetime | None = None,
+) -> str:
+    """A self-contained page: the table, the charts inline, the reasons, the runs and the
+    scenarios' changes."""
     images = charts(comparison.figures)
     figures = "".join(
         f'<img alt="{html.escape(chart_title)}" src="data:image/png;base64,'
@@ -154,6 +167,7 @@ def html_text(comparison: Comparison, title: str, generated: dt.datetime | None 
         f"<h2>Charts</h2>{figures}"
         f"<h2>Unplaced patients by reason</h2>{_html_table(comparison.reasons, 'reason')}"
         f"<h2>Runs</h2>{_html_table(comparison.runs, 'run')}"
+        f"<h2>The scenarios</h2>{_changes_table(scenarios)}"
         "</body></html>\n"
     )
 
@@ -193,6 +207,6 @@ def write_outputs(
     """Publish ``whatif.xlsx`` and ``whatif.html`` into ``out`` together, owner-only."""
     files = {
         XLSX: xlsx_bytes(comparison, scenarios),
-        HTML: html_text(comparison, title).encode("utf-8"),
+        HTML: html_text(comparison, title, scenarios).encode("utf-8"),
     }
     return write_tree(out, files)
