@@ -9,7 +9,8 @@ notebook (which shows :func:`png` through ``IPython.display.Image``) can all dra
 - :func:`waitlist_heatmap`: the waitlist over admission rate × extra therapists, one panel
   per block variant.
 - :func:`utilisation_chart`: hours booked over hours available per therapist and room,
-  for the first and the last staffing at the highest rate each holds.
+  for the clinic as it is and with the most extra therapists, each at the highest rate it
+  holds.
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ def png(fig: Figure) -> bytes:
 
 
 def placed_chart(result: SweepResult) -> Figure:
-    fig = Figure(figsize=(7, 4.5))
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.subplots()
     low, top = float("inf"), 0
-    for staffing in result.staffings:
+    for k, staffing in enumerate(result.staffings):
+        # Lines of equal points lie on top of each other: each one thinner than the last,
+        # so that every staffing still shows.
+        width = max(1.0, 2.0 + 2.0 * (len(result.staffings) - 1 - k) / len(result.staffings))
         points = [
             (p.demand, p.metrics)
             for p in result.points
@@ -43,15 +47,21 @@ def placed_chart(result: SweepResult) -> Figure:
             continue
         xs = [d for d, _ in points if d is not None]
         ys = [m.placed for _, m in points]
-        (line,) = ax.plot(xs, ys, marker="o", label=staffing.label)
+        (line,) = ax.plot(xs, ys, linewidth=width, label=staffing.label)
         proven = [(x, y) for x, y, (_, m) in zip(xs, ys, points, strict=True) if m.placement_proven]
         if proven:
-            ax.plot(*zip(*proven, strict=True), "o", color=line.get_color())
+            ax.plot(*zip(*proven, strict=True), "o", ms=2 * width + 2, color=line.get_color())
         unproven = [
             (x, y) for x, y, (_, m) in zip(xs, ys, points, strict=True) if not m.placement_proven
         ]
         if unproven:
-            ax.plot(*zip(*unproven, strict=True), "o", mfc="white", color=line.get_color())
+            ax.plot(
+                *zip(*unproven, strict=True),
+                "o",
+                ms=2 * width + 2,
+                mfc="white",
+                color=line.get_color(),
+            )
         low, top = min(low, *xs), max(top, *xs)
     if top:
         ax.plot([low, top], [low, top], ":", color="grey", label="everyone placed")
@@ -67,7 +77,8 @@ def waitlist_heatmap(result: SweepResult) -> Figure:
     variants = list(dict.fromkeys(s.closed for s in result.staffings))
     extras = sorted({s.extra for s in result.staffings})
     fig = Figure(
-        figsize=(max(5.0, 0.7 * len(result.rates) + 2) * len(variants), 1.5 + 0.6 * len(extras))
+        figsize=(max(5.0, 0.7 * len(result.rates) + 2) * len(variants), 1.5 + 0.6 * len(extras)),
+        layout="constrained",
     )
     axes = fig.subplots(1, len(variants), squeeze=False)
     for ax, closed in zip(axes[0], variants, strict=True):
@@ -103,7 +114,7 @@ def waitlist_heatmap(result: SweepResult) -> Figure:
 
 def utilisation_chart(result: SweepResult) -> Figure:
     shown = _shown_capacities(result)
-    fig = Figure(figsize=(10, 1.0 + 0.28 * _resources(result)))
+    fig = Figure(figsize=(10, 1.0 + 0.28 * _resources(result)), layout="constrained")
     axes = fig.subplots(1, 2, squeeze=False)
     for ax, kind in zip(axes[0], ("therapist", "room"), strict=True):
         width = 0.8 / max(1, len(shown))
@@ -129,10 +140,13 @@ def utilisation_chart(result: SweepResult) -> Figure:
 
 
 def _shown_capacities(result: SweepResult) -> list[tuple[Capacity, RunMetrics]]:
-    """The first and last staffing, each at the highest rate it holds (or its lowest)."""
-    chosen = [result.capacities[0]]
-    if len(result.capacities) > 1:
-        chosen.append(result.capacities[-1])
+    """The first staffing and the one with the most extra therapists and the same blocks,
+    each at the highest rate it holds (or the lowest rate when it holds none)."""
+    first = result.capacities[0]
+    chosen = [first]
+    more = [c for c in result.capacities if c.staffing.closed == first.staffing.closed]
+    if more[-1] is not first:
+        chosen.append(more[-1])
     out = []
     for cap in chosen:
         rate = result.rates[0] if cap.held is None else cap.held
