@@ -33,7 +33,7 @@ from scheduler.domain import GROUP_KINDS, Clinic, Therapist
 from scheduler.model.options import SolveOptions
 from scheduler.whatif.admissions import add_admissions
 from scheduler.whatif.metrics import NOT_PROVEN, PROVEN, RunFailure, RunMetrics, measure_all
-from scheduler.whatif.runner import Run, run_all, solo
+from scheduler.whatif.runner import Run, RunResult, run_all, solo
 
 #: The ID of the k-th extra therapist (1-based).
 EXTRA_ID = "EXTRA-{k}"
@@ -222,6 +222,48 @@ def build_runs(
     return runs
 
 
+@dataclass(frozen=True)
+class Grid:
+    """What a sweep solves: the staffings and rates, and one run per pair, staffing by
+    staffing, rates in increasing order."""
+
+    staffings: tuple[Staffing, ...]
+    rates: tuple[int, ...]
+    runs: tuple[Run, ...]
+
+
+def grid(
+    clinic: Clinic,
+    *,
+    rates: Sequence[int],
+    extras: Sequence[int] = (0,),
+    closed: Sequence[tuple[str, ...]] = ((),),
+    weeks: int | None = None,
+    options: SolveOptions | None = None,
+) -> Grid:
+    """The runs of a sweep, without solving them."""
+    if not rates:
+        raise SweepError("give at least one admission rate")
+    options = options or SolveOptions(time_limit_s=10)
+    if weeks is not None:
+        if weeks < 1:
+            raise SweepError("--weeks must be at least 1")
+        clinic = replace(clinic, settings=replace(clinic.settings, weeks=weeks))
+    staffings = tuple(Staffing(e, c) for c in closed for e in sorted(set(extras)))
+    ordered = tuple(sorted(set(rates)))
+    runs = build_runs(clinic, staffings, ordered, options, seed=options.seed)
+    return Grid(staffings, ordered, tuple(runs))
+
+
+def summarise(g: Grid, results: Sequence[RunResult]) -> SweepResult:
+    """The figures of every point and each staffing's capacity, from the grid's results."""
+    measured = measure_all(g.runs, results)
+    pairs = ((s, r) for s in g.staffings for r in g.rates)
+    points = tuple(Point(s, r, m) for (s, r), m in zip(pairs, measured, strict=True))
+    capacities = tuple(capacity(s, [p for p in points if p.staffing == s]) for s in g.staffings)
+    return SweepResult(g.rates, g.staffings, points, capacities)
+
+
 def sweep(
     clinic: Clinic,
     *,
@@ -235,24 +277,8 @@ def sweep(
     progress: bool = False,
 ) -> SweepResult:
     """Solve the whole grid and find each staffing's capacity."""
-    if not rates:
-        raise SweepError("give at least one admission rate")
-    options = options or SolveOptions(time_limit_s=10)
-    if weeks is not None:
-        if weeks < 1:
-            raise SweepError("--weeks must be at least 1")
-        clinic = replace(clinic, settings=replace(clinic.settings, weeks=weeks))
-    staffings = tuple(Staffing(e, c) for c in closed for e in sorted(set(extras)))
-    ordered = tuple(sorted(set(rates)))
-    runs = build_runs(clinic, staffings, ordered, options, seed=options.seed)
-    results = run_all(runs, jobs=jobs, dask=dask, progress=progress)
-    measured = measure_all(runs, results)
-    points = tuple(
-        Point(s, r, m)
-        for (s, r), m in zip(((s, r) for s in staffings for r in ordered), measured, strict=True)
-    )
-    capacities = tuple(capacity(s, [p for p in points if p.staffing == s]) for s in staffings)
-    return SweepResult(ordered, staffings, points, capacities)
+    g = grid(clinic, rates=rates, extras=extras, closed=closed, weeks=weeks, options=options)
+    return summarise(g, run_all(g.runs, jobs=jobs, dask=dask, progress=progress))
 
 
 def capacity(staffing: Staffing, points: Sequence[Point]) -> Capacity:
