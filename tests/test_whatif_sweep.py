@@ -17,13 +17,15 @@ from scheduler.check import check_schedule
 from scheduler.cli import main
 from scheduler.domain import Clinic
 from scheduler.model import SolveOptions
-from scheduler.whatif.metrics import RunMetrics
+from scheduler.whatif.metrics import NOT_PROVEN, PROVEN, RunFailure, RunMetrics
 from scheduler.whatif.runner import run_all
 from scheduler.whatif.sweep import (
+    Point,
     Staffing,
     SweepError,
     SweepResult,
     build_runs,
+    capacity,
     group_leaders,
     parse_blocks,
     parse_range,
@@ -156,3 +158,40 @@ def test_a_wrong_argument_exits_2_and_writes_nothing(
     assert main(["sweep", str(book), "--out", str(out), *wrong]) == 2
     assert "nothing was written" in capsys.readouterr().err
     assert not out.exists()
+
+
+def _point(rate: int, placed: int, waitlist: int, bound: int | None) -> Point:
+    m = RunMetrics(
+        name=f"r{rate}",
+        status="FEASIBLE",
+        placed=placed,
+        waitlist=waitlist,
+        proven_max=bound,
+        by_priority=(),
+        seats_offered=0,
+        seats_used=0,
+        uses=(),
+        staff_hours=0.0,
+        evening_hours=0.0,
+        saturday_hours=0.0,
+        waived_sessions=0,
+        short_weeks=0,
+        unplaced_reasons={},
+    )
+    return Point(Staffing(), rate, m)
+
+
+def test_capacity_is_the_last_rate_before_the_waitlist_grows() -> None:
+    # A waitlist of 1 at rate 0 waits whatever the rate: rates 5 and 10 add nobody to it.
+    points = [_point(0, 9, 1, 10), _point(5, 14, 1, 15), _point(10, 19, 1, 20)]
+    points += [_point(15, 22, 3, 22), _point(20, 26, 4, 30)]
+    cap = capacity(Staffing(), points)
+    assert (cap.baseline_waitlist, cap.held, cap.saturates_at) == (1, 10, 15)
+    assert cap.proven and cap.verdict == PROVEN  # 22 placed of at most 22
+    unproven = capacity(Staffing(), [*points[:3], _point(15, 22, 3, 25)])
+    assert not unproven.proven and unproven.verdict == NOT_PROVEN
+    # A rate the solver found nothing for is where it saturates, not proven.
+    failed = Point(Staffing(), 15, RunFailure("r15", "no schedule found (UNKNOWN)"))
+    assert capacity(Staffing(), [*points[:3], failed]).saturates_at == 15
+    everything = capacity(Staffing(), points[:3])
+    assert everything.saturates_at is None and everything.verdict == "holds every rate tried"
