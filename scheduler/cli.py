@@ -173,6 +173,66 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Solve every staffing × weekly admission rate (scheduler/whatif/sweep.py), print
+    each staffing's capacity and publish the tables, charts and sweep.html into --out."""
+    from scheduler.model import SolveOptions
+    from scheduler.safe_write import PublishError
+    from scheduler.whatif.runner import default_jobs
+    from scheduler.whatif.sweep import SweepError, parse_blocks, parse_range, sweep
+    from scheduler.whatif.sweep_report import capacity_text, points_text, write_sweep
+
+    input_path = Path(args.input)
+    clinic, _, _ = _load(input_path, writes=True)
+    try:
+        rates = parse_range(args.admissions, "--admissions")
+        extras = parse_range(args.therapists, "--therapists", signed=True)
+        closed = parse_blocks(clinic, args.blocks or ["all"])
+    except SweepError as err:
+        raise CliError(f"{err}; nothing was written", EXIT_INPUT) from err
+    points = len(rates) * len(extras) * len(closed)
+    where = f"on Dask at {args.dask}" if args.dask else f"{args.jobs or default_jobs()} at a time"
+    emit(
+        f"Sweeping {input_path}: {points} solves, {where} (time limit {args.time_limit:g} s "
+        f"each, seed {args.seed}) …",
+        err=True,
+    )
+    options = SolveOptions(time_limit_s=args.time_limit, seed=args.seed, workers=1)
+    try:
+        result = sweep(
+            clinic,
+            rates=rates,
+            extras=extras,
+            closed=closed,
+            weeks=args.weeks,
+            options=options,
+            jobs=args.jobs,
+            dask=args.dask,
+            progress=not args.quiet,
+        )
+    except SweepError as err:
+        raise CliError(f"{err}; nothing was written", EXIT_INPUT) from err
+    except (OSError, TimeoutError) as err:
+        on = f" on Dask at {args.dask}" if args.dask else ""
+        raise CliError(
+            f"could not run the solves{on}: {err}; nothing was written", EXIT_INTERNAL
+        ) from err
+    out = Path(args.out)
+    try:
+        write_sweep(out, result, f"Capacity sweep: {clinic.settings.name}")
+    except PublishError as err:
+        raise CliError(f"nothing was written: {err}", EXIT_INPUT) from err
+    emit(points_text(result) + "\n")
+    emit(capacity_text(result))
+    failed = [p for p in result.points if p.demand is None]
+    if failed:
+        emit(
+            f"warning: {len(failed)} of {points} solves found no schedule (listed above)", err=True
+        )
+    emit(f"Wrote sweep.html, sweep.xlsx, sweep.csv and the charts into {out}/")
+    return EXIT_OK
+
+
 def _display_mode(args: argparse.Namespace) -> Mode:
     """A bar on a terminal, plain lines in a pipe or log, numbers with ``--verbose``."""
     if args.quiet:
@@ -494,13 +554,51 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--tight", action="store_true", help="demand above capacity")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser(
+        "sweep", help="how many admissions a week the clinic holds, per staffing, with charts"
+    )
+    p.add_argument("input", help="clinic workbook (.xlsx) or folder of CSV files")
+    p.add_argument(
+        "--admissions",
+        default="0:20:5",
+        help="new admissions a week to try: FROM:TO[:STEP] or a list (default: 0:20:5)",
+    )
+    p.add_argument(
+        "--therapists",
+        default="+0",
+        help="extra therapists to try, copies of group leaders: +FROM:+TO (default: +0)",
+    )
+    p.add_argument(
+        "--blocks",
+        nargs="+",
+        metavar="VARIANT",
+        help="block variants to try: all, or close:BLOCK_ID[,BLOCK_ID] (default: all)",
+    )
+    p.add_argument("--weeks", type=int, help="weeks to plan (default: the Clinic sheet's)")
+    p.add_argument(
+        "--jobs", type=int, help="solves at a time in worker processes (default: one per core)"
+    )
+    p.add_argument(
+        "--dask", metavar="ADDR", help="run the solves on Dask: local, or tcp://host:8786"
+    )
+    p.add_argument("--out", default="sweep", help="output folder (default: sweep)")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=10.0,
+        help="seconds per solve on an idle machine (default: 10)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="solver and admissions seed (default: 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=cmd_sweep)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command in ("solve", "whatif"):
+    if args.command in ("solve", "whatif", "sweep"):
         if not 0 < args.time_limit < float("inf"):
             parser.error("--time-limit must be a positive, finite number of seconds")
         if getattr(args, "workers", 1) < 1:

@@ -3,7 +3,7 @@
 :func:`add_admissions` adds ``per_week`` new patients in every week of the horizon. Each is
 a copy of an existing patient's profile (site, track, sex, commitments, time preference,
 family cadence and family times, telehealth, hours target, length of stay) with a new ID,
-admitted in that week, in the early phase, and given the primary therapist with the most
+admitted on that week's Monday, in the early phase, and given the primary therapist with the most
 room left on their caseload (:func:`_primary`).
 
 Deterministic for a seed, and nested: the admissions of a smaller rate are the first ones
@@ -22,9 +22,6 @@ from scheduler.domain import Clinic, Patient, Phase, Therapist
 
 #: The ID of the ``number``-th (1-based) new admission of week ``week`` (0-based).
 ID_FORMAT = "ADM-W{week}-{number:03d}"
-#: Weekday offsets a new admission's first day is drawn from: mostly Monday, some
-#: mid-week, as intake runs in the generator (scheduler/generator/patients.py).
-ADMISSION_DAYS = (0, 0, 0, 1, 2)
 
 
 def add_admissions(clinic: Clinic, per_week: int, *, seed: int = 0) -> Clinic:
@@ -45,12 +42,11 @@ def add_admissions(clinic: Clinic, per_week: int, *, seed: int = 0) -> Clinic:
     for number in range(1, per_week + 1):
         for week, rng in enumerate(streams):
             template = rng.choice(clinic.patients)
-            offset = rng.choice(ADMISSION_DAYS)
             ident = _free_id(ID_FORMAT.format(week=week, number=number), taken)
             taken.add(ident)
             primary = _primary(clinic, template, load)
             load[primary] += 1
-            made[week, number] = _admitted(clinic, template, ident, week, offset, primary)
+            made[week, number] = _admitted(clinic, template, ident, week, primary)
     new = [made[key] for key in sorted(made)]  # week by week in the table
     return replace(clinic, patients=clinic.patients + tuple(new))
 
@@ -63,16 +59,17 @@ def _free_id(wanted: str, taken: set[str]) -> str:
     return ident
 
 
-def _admitted(
-    clinic: Clinic, template: Patient, ident: str, week: int, offset: int, primary: str
-) -> Patient:
-    """A copy of ``template`` admitted ``offset`` days after the Monday of ``week``, for
-    as many weeks as the template's planned stay (at least one)."""
-    monday = clinic.settings.week_start + dt.timedelta(weeks=week)
-    admission = monday + dt.timedelta(days=offset)
+def _admitted(clinic: Clinic, template: Patient, ident: str, week: int, primary: str) -> Patient:
+    """A copy of ``template`` admitted on the Monday of ``week``, for as many weeks as the
+    template's planned stay (at least one).
+
+    Monday, not mid-week: a patient admitted mid-week whose commitments leave too few of
+    the week's remaining days starts the week after (RULES.md P4), so a mid-week intake
+    would not be demand on the week it is counted in (on the sample clinic, 2 of 5)."""
+    admission = clinic.settings.week_start + dt.timedelta(weeks=week)
     template_monday = template.admission - dt.timedelta(days=template.admission.weekday())
     stay_weeks = max(1, -(-(template.discharge - template_monday).days // 7))
-    discharge = monday + dt.timedelta(weeks=stay_weeks, days=-2)  # a Saturday, as planned
+    discharge = admission + dt.timedelta(weeks=stay_weeks, days=-2)  # a Saturday, as planned
     return replace(
         template,
         id=ident,
