@@ -150,3 +150,16 @@ def test_scenarios_from_their_own_file(tmp_path: Path, capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert status == 2  # the row changes nothing: located on the file's row 2
     assert "Scenarios row 2, column min_size" in err
+
+
+def test_the_same_comparison_one_by_one_and_in_a_pool() -> None:
+    clinic = tiny_clinic(4)
+    rows: list[tuple[object, ...]] = [("scenario", "change", "target", "count")]
+    rows += [("Close", "close_block", "WED-EVE", ""), ("Demand", "add_admissions", "", "2")]
+    scenarios, _ = parse_scenarios(rows)
+    clinics, _ = apply_all(clinic, scenarios, seed=4)
+    runs = scenario_runs(clinic, clinics, OPTIONS)
+    alone = compare_runs(runs, run_all(runs, jobs=1))
+    pooled = compare_runs(runs, run_all(runs, jobs=2))
+    assert alone.figures.equals(pooled.figures)
+    assert alone.table.equals(pooled.table)
