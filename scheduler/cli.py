@@ -433,6 +433,14 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     for result in results:
         if result.schedule is None:
             emit(f"warning: {result.name}: no schedule ({result.error})", err=True)
+    cut = [r.name for r in results if r.schedule is not None and r.schedule.stats.clock_cut]
+    if cut:
+        emit(
+            f"warning: {len(cut)} run(s) stopped at the wall-clock ceiling before their "
+            "budget was spent (a busy machine); their figures may differ when re-run: "
+            + ", ".join(cut),
+            err=True,
+        )
     emit(f"Wrote {XLSX} and {HTML} into {out}/")
     return EXIT_OK
 

@@ -31,6 +31,8 @@ from scheduler.whatif.sheet import SCENARIOS, scenario_rows
 XLSX = "whatif.xlsx"
 HTML = "whatif.html"
 MAX_WIDTH = 60
+#: Characters of a long text cell shown in the page before the rest is folded away.
+LONG_TEXT = 90
 
 
 def shown(value: object) -> str:
@@ -102,7 +104,7 @@ body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
-td.text { text-align: left; max-width: 28em; }
+td.text { text-align: left; min-width: 10em; max-width: 28em; }
 th { background: #f0f0f0; }
 td.up { color: #1a6e1a; } td.down { color: #a31515; }
 img { display: block; margin: 1em 0; max-width: 100%; }
@@ -114,6 +116,11 @@ def _cell(value: object, figure: str, difference: bool) -> str:
     (:func:`scheduler.whatif.labels.better`)."""
     text = html.escape(shown(value))
     if not is_number(value):
+        whole = shown(value)
+        if len(whole) > LONG_TEXT:
+            # Reasons run long: their start in the table, the rest a click away.
+            start = html.escape(whole[:LONG_TEXT].rsplit(" ", 1)[0])
+            text = f"<details><summary>{start} …</summary>{text}</details>"
         return f"<td class=text>{text}</td>"
     number = float(value)  # type: ignore[arg-type]  # a number, just checked
     if not difference:

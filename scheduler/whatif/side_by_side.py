@@ -67,6 +67,8 @@ def compare_runs(runs: Sequence[Run], results: Sequence[RunResult]) -> Compariso
                 "status": schedule.stats.status if schedule else "no schedule",
                 "gap": schedule.stats.gap if schedule else None,
                 "wall time (s)": round(result.wall_s, 1),
+                # A run the wall clock ended (a busy machine) may differ when re-run.
+                "cut by the clock": bool(schedule and schedule.stats.clock_cut),
                 "error": result.error or "",
             }
         )
