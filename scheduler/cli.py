@@ -383,6 +383,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     from scheduler.model import SolveOptions
     from scheduler.safe_write import PublishError
     from scheduler.whatif.outputs import HTML, XLSX, terminal_text, write_outputs
+    from scheduler.whatif.referrals import load_referrals
     from scheduler.whatif.runner import default_jobs, run_all
     from scheduler.whatif.scenarios import apply_all
     from scheduler.whatif.sheet import read_scenarios
@@ -393,7 +394,10 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     source = Path(args.scenarios) if args.scenarios else input_path
     scenarios, problems = read_scenarios(source)
     if not problems:
-        clinics, problems = apply_all(clinic, scenarios, seed=args.seed)
+        base = source if source.is_dir() else source.parent
+        referrals, problems = load_referrals(scenarios, base, clinic)
+    if not problems:
+        clinics, problems = apply_all(clinic, scenarios, seed=args.seed, referrals=referrals)
     if problems:
         raise CliError(errors_text(source, problems, writes=True), EXIT_INPUT)
     options = SolveOptions(time_limit_s=args.time_limit, seed=args.seed, workers=1)

@@ -268,3 +268,53 @@ def test_part_of_a_working_time_is_refused() -> None:
         rows({"scenario": "A", "change": "staff_hours", "target": "T1", "weekday": "Sat"})
     )
     assert [(p.row, p.column) for p in problems] == [(2, "start")]
+
+
+# --------------------------------------------------------------------------------------
+# A given list of new patients.
+
+
+def _referrals(tmp_path: Path, *patients: object) -> Path:
+    from scheduler.inputs.workbook import write_csv_folder
+
+    folder = tmp_path / "referrals"
+    write_csv_folder(tiny_clinic(0, patients=patients), folder)
+    for extra in folder.glob("*.csv"):  # only the patient sheets are read: keep only them
+        if extra.stem not in ("Patients", "PatientCommitments", "FamilyAvailability"):
+            extra.unlink()
+    return folder
+
+
+def test_add_admissions_from_a_patients_file(tmp_path: Path) -> None:
+    from scheduler.whatif.referrals import load_referrals
+    from tests.factory import patient
+
+    _referrals(tmp_path, patient("N1"), patient("N2", primary="T2"))
+    clinic = tiny_clinic()
+    scenarios, problems = parse_scenarios(
+        rows({"scenario": "Referrals", "change": "add_admissions", "patients_file": "referrals"})
+    )
+    assert problems == []
+    referrals, problems = load_referrals(scenarios, tmp_path, clinic)
+    assert problems == []
+    changed, problems = apply_all(clinic, scenarios, referrals=referrals)
+    assert problems == []
+    added = changed["Referrals"].patients[len(clinic.patients) :]
+    assert [(p.id, p.primary_therapist) for p in added] == [("N1", "T1"), ("N2", "T2")]
+
+
+def test_a_patients_file_is_checked_against_the_clinic(tmp_path: Path) -> None:
+    from scheduler.whatif.referrals import read_referrals
+    from tests.factory import patient
+
+    folder = _referrals(tmp_path, patient("N1"))
+    sheet = folder / "Patients.csv"
+    sheet.write_text(sheet.read_text().replace(",T1,", ",T7,"))  # no such therapist
+    listed, problems = read_referrals(folder, tiny_clinic())
+    assert listed == ()
+    assert [(p.sheet, p.row, p.column) for p in problems] == [
+        ("referrals: Patients", 2, "primary_therapist")
+    ]
+    taken = _referrals(tmp_path / "again", patient("P1"))  # P1 is the clinic's own
+    listed, problems = read_referrals(taken, tiny_clinic())
+    assert listed == () and problems and "P1" in problems[0].message

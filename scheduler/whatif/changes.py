@@ -23,7 +23,8 @@ class ChangeKind(StrEnum):
     CLOSE_BLOCK = "close_block"
     SESSION_TYPE_SIZES = "session_type_sizes"
     STAFF_HOURS = "staff_hours"  # weekly hours and/or more available time of ``target``
-    ADD_ADMISSIONS = "add_admissions"  # ``count`` admissions a week, drawn with ``seed``
+    # ``count`` admissions a week drawn with ``seed``, and/or the patients listed in a file
+    ADD_ADMISSIONS = "add_admissions"
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,9 @@ COLUMNS_BY_KIND: dict[ChangeKind, Rule] = {
         one_of=("min_size", "max_size", "target_size"),
     ),
     ChangeKind.STAFF_HOURS: Rule(("target",), ("hours", *_WINDOW), one_of=("hours", "weekday")),
-    ChangeKind.ADD_ADMISSIONS: Rule(("count",), ("seed",)),
+    ChangeKind.ADD_ADMISSIONS: Rule(
+        (), ("count", "seed", "patients_file"), one_of=("count", "patients_file")
+    ),
 }
 
 
@@ -80,6 +83,7 @@ class Change:
     target_size: int | None = None
     count: int | None = None
     seed: int | None = None
+    patients_file: str | None = None
 
 
 @dataclass(frozen=True)

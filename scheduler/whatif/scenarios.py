@@ -19,19 +19,25 @@ What a change does beyond the obvious, and why:
   working time on the row replaces the original's, and its hours cap the copy's week.
 - ``staff_hours``: the hours replace the weekly cap (the daily cap is lowered to fit); a
   working time on the row is added to the therapist's availability.
+- ``session_type_sizes``: a co-facilitator rule the new largest group can never reach is
+  dropped (the record requires it below the maximum; unreachable, it changes nothing).
+- ``add_admissions``: ``count`` a week drawn from the clinic's own mix
+  (:mod:`scheduler.whatif.admissions`), and/or the patients of a file, read beforehand by
+  :mod:`scheduler.whatif.referrals` so that this stays pure.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 from scheduler.domain import (
     Block,
     BlockKind,
     Clinic,
     ClinicError,
+    Patient,
     RecordError,
     Therapist,
     Window,
@@ -39,6 +45,15 @@ from scheduler.domain import (
 from scheduler.inputs.errors import InputError, LocatedProblem
 from scheduler.whatif.changes import Change, ChangeKind, Scenario
 from scheduler.whatif.sheet import SHEET
+
+
+@dataclass(frozen=True)
+class Given:
+    """What a change may use besides the clinic: the seed for drawn admissions, and the
+    patients of each patients file, read beforehand (scheduler.whatif.referrals)."""
+
+    seed: int = 0
+    referrals: Mapping[str, tuple[Patient, ...]] = field(default_factory=dict)
 
 
 class ChangeError(ValueError):
@@ -81,7 +96,7 @@ def _windows(change: Change) -> tuple[Window, ...]:
     return tuple(Window.clock(day, change.start, change.end) for day in change.weekdays)
 
 
-def _add_therapist(clinic: Clinic, change: Change, seed: int) -> Clinic:
+def _add_therapist(clinic: Clinic, change: Change, given: Given) -> Clinic:
     original = _therapist(clinic, change.target)
     ident = _fresh_id(clinic, change.new_id, [t.id for t in clinic.therapists], "therapist")
     hours = original.max_hours_week if change.hours is None else change.hours
@@ -108,7 +123,7 @@ def _least_loaded(clinic: Clinic, leaving: Therapist, site: str) -> str:
     return min(others, key=lambda t: (load[t.id], t.id)).id
 
 
-def _remove_therapist(clinic: Clinic, change: Change, seed: int) -> Clinic:
+def _remove_therapist(clinic: Clinic, change: Change, given: Given) -> Clinic:
     leaving = _therapist(clinic, change.target)
     patients = tuple(
         replace(p, primary_therapist=_least_loaded(clinic, leaving, p.site))
@@ -136,7 +151,7 @@ def _room(clinic: Clinic, change: Change) -> str:
     return room.id
 
 
-def _add_room(clinic: Clinic, change: Change, seed: int) -> Clinic:
+def _add_room(clinic: Clinic, change: Change, given: Given) -> Clinic:
     original = clinic.room_by_id[_room(clinic, change)]
     ident = _fresh_id(clinic, change.new_id, [r.id for r in clinic.rooms], "room")
     copy = replace(
@@ -148,7 +163,7 @@ def _add_room(clinic: Clinic, change: Change, seed: int) -> Clinic:
     return replace(clinic, rooms=(*clinic.rooms, copy))
 
 
-def _close_room(clinic: Clinic, change: Change, seed: int) -> Clinic:
+def _close_room(clinic: Clinic, change: Change, given: Given) -> Clinic:
     room = _room(clinic, change)
     return replace(
         clinic,
@@ -158,7 +173,7 @@ def _close_room(clinic: Clinic, change: Change, seed: int) -> Clinic:
     )
 
 
-def _open_block(clinic: Clinic, change: Change, seed: int) -> Clinic:
+def _open_block(clinic: Clinic, change: Change, given: Given) -> Clinic:
     ident = _fresh_id(clinic, change.new_id, [b.id for b in clinic.blocks], "block")
     if change.target is not None:
         if change.target not in clinic.site_by_id:
@@ -184,7 +199,7 @@ def _open_block(clinic: Clinic, change: Change, seed: int) -> Clinic:
     return replace(clinic, blocks=(*clinic.blocks, block))
 
 
-def _close_block(clinic: Clinic, change: Change, seed: int) -> Clinic:
+def _close_block(clinic: Clinic, change: Change, given: Given) -> Clinic:
     if change.target not in clinic.block_by_id:
         raise ChangeError(
             "target",
@@ -200,7 +215,7 @@ def _close_block(clinic: Clinic, change: Change, seed: int) -> Clinic:
     )
 
 
-def _session_type_sizes(clinic: Clinic, change: Change, seed: int) -> Clinic:
+def _session_type_sizes(clinic: Clinic, change: Change, given: Given) -> Clinic:
     original = clinic.session_type_by_id.get(change.target or "")
     if original is None:
         raise ChangeError(
@@ -224,7 +239,7 @@ def _session_type_sizes(clinic: Clinic, change: Change, seed: int) -> Clinic:
     return replace(clinic, session_types=types)
 
 
-def _staff_hours(clinic: Clinic, change: Change, seed: int) -> Clinic:
+def _staff_hours(clinic: Clinic, change: Change, given: Given) -> Clinic:
     original = _therapist(clinic, change.target)
     hours = original.max_hours_week if change.hours is None else change.hours
     changed = replace(
@@ -237,19 +252,30 @@ def _staff_hours(clinic: Clinic, change: Change, seed: int) -> Clinic:
     return replace(clinic, therapists=therapists)
 
 
-def _add_admissions(clinic: Clinic, change: Change, seed: int) -> Clinic:
+def _add_admissions(clinic: Clinic, change: Change, given: Given) -> Clinic:
     from scheduler.whatif.admissions import add_admissions
 
-    assert change.count is not None  # required by the sheet
+    if change.patients_file is not None:
+        listed = given.referrals.get(change.patients_file, ())
+        taken = {p.id for p in clinic.patients}
+        twice = sorted(p.id for p in listed if p.id in taken)
+        if twice:  # an earlier row of this scenario admitted them already
+            raise ChangeError(
+                "patients_file",
+                f"admits {', '.join(twice)} again",
+                "list each new patient once in a scenario",
+            )
+        clinic = replace(clinic, patients=clinic.patients + listed)
+    if change.count is None:
+        return clinic
     try:
-        return add_admissions(
-            clinic, change.count, seed=seed if change.seed is None else change.seed
-        )
+        seed = given.seed if change.seed is None else change.seed
+        return add_admissions(clinic, change.count, seed=seed)
     except ValueError as err:  # no patients to draw the clinic's mix from
         raise ChangeError("count", str(err), "add admissions to a clinic with patients") from err
 
 
-_APPLY: dict[ChangeKind, Callable[[Clinic, Change, int], Clinic]] = {
+_APPLY: dict[ChangeKind, Callable[[Clinic, Change, Given], Clinic]] = {
     ChangeKind.ADD_THERAPIST: _add_therapist,
     ChangeKind.REMOVE_THERAPIST: _remove_therapist,
     ChangeKind.ADD_ROOM: _add_room,
@@ -276,7 +302,7 @@ _COLUMN_OF_FIELD = {
 }
 
 
-def _apply_one(clinic: Clinic, scenario: Scenario, change: Change, seed: int) -> Clinic:
+def _apply_one(clinic: Clinic, scenario: Scenario, change: Change, given: Given) -> Clinic:
     """``clinic`` with ``change`` made, or InputError locating why it cannot be."""
 
     def located(column: str | None, message: str, fix: str) -> InputError:
@@ -285,7 +311,7 @@ def _apply_one(clinic: Clinic, scenario: Scenario, change: Change, seed: int) ->
         )
 
     try:
-        return _APPLY[change.kind](clinic, change, seed)
+        return _APPLY[change.kind](clinic, change, given)
     except ChangeError as err:
         raise located(err.column, err.message, err.fix) from err
     except RecordError as err:
@@ -319,17 +345,25 @@ _NEEDED = (
 )
 
 
-def apply_scenario(clinic: Clinic, scenario: Scenario, *, seed: int = 0) -> Clinic:
+def apply_scenario(
+    clinic: Clinic,
+    scenario: Scenario,
+    *,
+    seed: int = 0,
+    referrals: Mapping[str, tuple[Patient, ...]] | None = None,
+) -> Clinic:
     """The baseline ``clinic`` with every change of ``scenario`` made in row order.
 
     Pure: ``clinic`` is not touched. ``seed`` draws added admissions whose row gives no
-    seed of its own. Raises :class:`InputError` with every problem, each located on the
-    Scenarios sheet.
+    seed of its own; ``referrals`` holds the patients of each patients file named
+    (:func:`scheduler.whatif.referrals.load_referrals`). Raises :class:`InputError` with
+    every problem, each located on the Scenarios sheet.
     """
+    given = Given(seed, referrals or {})
     problems: list[LocatedProblem] = []
     for change in scenario.changes:
         try:
-            clinic = _apply_one(clinic, scenario, change, seed)
+            clinic = _apply_one(clinic, scenario, change, given)
         except InputError as err:
             problems += err.problems
     for attribute, what in _NEEDED:
@@ -349,7 +383,11 @@ def apply_scenario(clinic: Clinic, scenario: Scenario, *, seed: int = 0) -> Clin
 
 
 def apply_all(
-    clinic: Clinic, scenarios: list[Scenario], *, seed: int = 0
+    clinic: Clinic,
+    scenarios: list[Scenario],
+    *,
+    seed: int = 0,
+    referrals: Mapping[str, tuple[Patient, ...]] | None = None,
 ) -> tuple[dict[str, Clinic], list[LocatedProblem]]:
     """Each scenario's clinic by name, and every problem in any of them (all at once, as
     the workbook reports its own)."""
@@ -357,7 +395,7 @@ def apply_all(
     problems: list[LocatedProblem] = []
     for scenario in scenarios:
         try:
-            out[scenario.name] = apply_scenario(clinic, scenario, seed=seed)
+            out[scenario.name] = apply_scenario(clinic, scenario, seed=seed, referrals=referrals)
         except InputError as err:
             problems += err.problems
     return out, problems

@@ -47,6 +47,7 @@ from scheduler.inputs.cells import (
 )
 from scheduler.inputs.errors import LocatedProblem
 from scheduler.inputs.headers import header_problems
+from scheduler.inputs.rows import RawTable
 from scheduler.inputs.spec import WEEKDAY_CHOICES, Column, Table
 from scheduler.inputs.xlsx import FormulaWithoutResult, sheet_rows
 from scheduler.whatif.changes import COLUMNS_BY_KIND, Change, ChangeKind, Scenario
@@ -158,6 +159,13 @@ SCENARIOS = Table(
         _optional(
             "seed", parse_int, example="1", help="draws the added admissions (blank: --seed)"
         ),
+        _optional(
+            "patients_file",
+            parse_text,
+            example="referrals.xlsx",
+            help="new patients to admit: a workbook or CSV folder with a Patients sheet, "
+            "relative to the scenarios' file",
+        ),
     ),
 )
 
@@ -189,8 +197,10 @@ def _unreadable(where: str, message: str, fix: str) -> list[LocatedProblem]:
     return [LocatedProblem(where, None, None, message, fix)]
 
 
-def _workbook_rows(path: Path) -> tuple[list[tuple[object, ...]] | None, list[LocatedProblem]]:
-    """The Scenarios sheet's rows, or None when the workbook has no such sheet."""
+def _workbook_rows(
+    path: Path, sheet_name: str = SHEET
+) -> tuple[list[tuple[object, ...]] | None, list[LocatedProblem]]:
+    """A sheet's rows, or None when the workbook has no sheet of that name."""
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError):
@@ -199,17 +209,17 @@ def _workbook_rows(path: Path) -> tuple[list[tuple[object, ...]] | None, list[Lo
         )
     try:
         by_name = {name.strip().lower(): name for name in book.sheetnames}
-        name = by_name.get(SHEET.lower())
+        name = by_name.get(sheet_name.lower())
         if name is None:
             return None, []
         sheet = book[name]
         if not isinstance(sheet, ReadOnlyWorksheet):
-            return None, _unreadable(SHEET, "is a chart, not a table", "make it a table sheet")
+            return None, _unreadable(sheet_name, "is a chart, not a table", "make it a table sheet")
         try:
             return sheet_rows(book, sheet), []
         except (ParseError, ValueError, KeyError, IndexError):
             return None, _unreadable(
-                SHEET, "is damaged and cannot be read", "copy its cells into a fresh sheet"
+                sheet_name, "is damaged and cannot be read", "copy its cells into a fresh sheet"
             )
     finally:
         book.close()
@@ -241,6 +251,30 @@ def _source_rows(path: Path) -> tuple[list[tuple[object, ...]] | None, list[Loca
     if path.suffix.lower() == ".csv":
         return _csv_rows(path)
     return _workbook_rows(path)
+
+
+def raw_sheet(
+    path: Path, sheet_name: str, *, required: bool
+) -> tuple[RawTable | None, list[LocatedProblem]]:
+    """One sheet of the clinic layout from a workbook or a CSV folder, as the clinic reader
+    takes it; None (and a problem when ``required``) when it is not there."""
+    if path.is_dir():
+        files = {p.name.lower(): p for p in path.iterdir() if p.is_file()}
+        found = files.get(f"{sheet_name}.csv".lower())
+        rows, problems = _csv_rows(found) if found is not None else (None, [])
+    else:
+        rows, problems = _workbook_rows(path, sheet_name)
+    if problems:
+        return None, problems
+    if rows is None:
+        missing = [
+            LocatedProblem(
+                sheet_name, None, None, "is missing", "add it, headed as in a fresh template"
+            )
+        ]
+        return None, missing if required else []
+    header, records = _raw_rows(rows)
+    return RawTable(header, records), []
 
 
 def _cell_value(column: Column, row: int, value: object) -> tuple[object, LocatedProblem | None]:
