@@ -137,6 +137,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_template(args: argparse.Namespace) -> int:
     from scheduler.inputs.workbook import write_template
+    from scheduler.whatif.sheet import SCENARIOS
 
     path = Path(args.path)
     if path.suffix.lower() != ".xlsx":
@@ -148,7 +149,7 @@ def cmd_template(args: argparse.Namespace) -> int:
             "--force to replace it with a blank workbook (everything in it is lost).",
             EXIT_INPUT,
         )
-    write_template(path)
+    write_template(path, [(SCENARIOS, [])])  # a blank Scenarios sheet for whatif
     emit(f"Wrote a blank clinic workbook to {path}. Fill it in, then run:")
     emit(f"  {_command()} validate {path}")
     return EXIT_OK

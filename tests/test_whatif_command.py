@@ -163,3 +163,14 @@ def test_the_same_comparison_one_by_one_and_in_a_pool() -> None:
     pooled = compare_runs(runs, run_all(runs, jobs=2))
     assert alone.figures.equals(pooled.figures)
     assert alone.table.equals(pooled.table)
+
+
+def test_the_template_has_a_blank_scenarios_sheet(tmp_path: Path) -> None:
+    from scheduler.whatif.sheet import SCENARIOS, read_scenarios
+
+    path = tmp_path / "blank.xlsx"
+    assert main(["template", str(path)]) == 0
+    sheet = load_workbook(path)["Scenarios"]
+    assert [c.value for c in sheet[1]] == list(SCENARIOS.names)
+    scenarios, problems = read_scenarios(path)
+    assert scenarios == [] and [p.message for p in problems] == [f"no scenarios found in {path}"]

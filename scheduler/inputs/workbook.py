@@ -567,6 +567,7 @@ def template_rows() -> Rows:
     return rows
 
 
-def write_template(path: Path) -> None:
-    """A blank workbook with instructions, headers, dropdowns and default settings."""
-    _save_xlsx(template_rows(), Path(path))
+def write_template(path: Path, extra: Extra = ()) -> None:
+    """A blank workbook with instructions, headers, dropdowns and default settings, and
+    the ``extra`` sheets (blank or not) after the clinic's."""
+    _save_xlsx(template_rows(), Path(path), extra)
