@@ -103,3 +103,15 @@ def test_run_names_must_differ() -> None:
     run = _runs()[0]
     with pytest.raises(ValueError, match="own name"):
         run_all([run, run], jobs=1)
+
+
+def test_on_a_terminal_a_bar_counts_the_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    run_all(_runs()[:2], jobs=1, progress=True)
+    err = capsys.readouterr().err
+    assert "Solving" in err and "2/2" in err
+    assert "run 1 of 2" not in err  # the bar, not the plain lines

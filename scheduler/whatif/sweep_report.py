@@ -166,9 +166,8 @@ def sweep_html(result: SweepResult, charts: Mapping[str, bytes], title: str) -> 
         f"<figcaption>{html.escape(CHARTS[name])}</figcaption></figure>"
         for name, data in charts.items()
     )
-    capacity = capacity_frame(result).to_html(index=False, na_rep="–", escape=True)
-    points = points_frame(result).drop(columns=["error"], errors="ignore")
-    table = points.to_html(index=False, na_rep="–", escape=True, float_format="{:.2f}".format)
+    capacity = _html_table(capacity_frame(result))
+    table = _html_table(points_frame(result).drop(columns=["error"], errors="ignore"))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(title)}</title>
@@ -192,6 +191,13 @@ more at that rate, and <em>found, not proven</em> when a longer time limit might
 {table}
 </body></html>
 """
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    """The frame as an HTML table, text escaped, floats to 2 places, a dash where empty
+    (pandas' own missing-value markers, ``<NA>`` and ``NaN``, mean nothing to a reader)."""
+    shown = frame.round(2).astype(object)
+    return shown.where(shown.notna(), "–").to_html(index=False, escape=True)
 
 
 def sweep_files(result: SweepResult, title: str) -> dict[str, bytes]:
