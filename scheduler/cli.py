@@ -137,6 +137,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_template(args: argparse.Namespace) -> int:
     from scheduler.inputs.workbook import write_template
+    from scheduler.whatif.sheet import SCENARIOS
 
     path = Path(args.path)
     if path.suffix.lower() != ".xlsx":
@@ -148,7 +149,7 @@ def cmd_template(args: argparse.Namespace) -> int:
             "--force to replace it with a blank workbook (everything in it is lost).",
             EXIT_INPUT,
         )
-    write_template(path)
+    write_template(path, [(SCENARIOS, [])])  # a blank Scenarios sheet for whatif
     emit(f"Wrote a blank clinic workbook to {path}. Fill it in, then run:")
     emit(f"  {_command()} validate {path}")
     return EXIT_OK
@@ -170,6 +171,66 @@ def cmd_generate(args: argparse.Namespace) -> int:
     else:
         write_csv_folder(clinic, out)
     emit(f"Wrote a generated clinic ({len(clinic.patients)} patients) to {out}")
+    return EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Solve every staffing × weekly admission rate (scheduler/whatif/sweep.py), print
+    each staffing's capacity and publish the tables, charts and sweep.html into --out."""
+    from scheduler.model import SolveOptions
+    from scheduler.safe_write import PublishError
+    from scheduler.whatif.runner import default_jobs
+    from scheduler.whatif.sweep import SweepError, parse_blocks, parse_range, sweep
+    from scheduler.whatif.sweep_report import capacity_text, points_text, write_sweep
+
+    input_path = Path(args.input)
+    clinic, _, _ = _load(input_path, writes=True)
+    try:
+        rates = parse_range(args.admissions, "--admissions")
+        extras = parse_range(args.therapists, "--therapists", signed=True)
+        closed = parse_blocks(clinic, args.blocks or ["all"])
+    except SweepError as err:
+        raise CliError(f"{err}; nothing was written", EXIT_INPUT) from err
+    points = len(rates) * len(extras) * len(closed)
+    where = f"on Dask at {args.dask}" if args.dask else f"{args.jobs or default_jobs()} at a time"
+    emit(
+        f"Sweeping {input_path}: {points} solves, {where} (time limit {args.time_limit:g} s "
+        f"each, seed {args.seed}) …",
+        err=True,
+    )
+    options = SolveOptions(time_limit_s=args.time_limit, seed=args.seed, workers=1)
+    try:
+        result = sweep(
+            clinic,
+            rates=rates,
+            extras=extras,
+            closed=closed,
+            weeks=args.weeks,
+            options=options,
+            jobs=args.jobs,
+            dask=args.dask,
+            progress=not args.quiet,
+        )
+    except SweepError as err:
+        raise CliError(f"{err}; nothing was written", EXIT_INPUT) from err
+    except (OSError, TimeoutError) as err:
+        on = f" on Dask at {args.dask}" if args.dask else ""
+        raise CliError(
+            f"could not run the solves{on}: {err}; nothing was written", EXIT_INTERNAL
+        ) from err
+    out = Path(args.out)
+    try:
+        write_sweep(out, result, f"Capacity sweep: {clinic.settings.name}")
+    except PublishError as err:
+        raise CliError(f"nothing was written: {err}", EXIT_INPUT) from err
+    emit(points_text(result) + "\n")
+    emit(capacity_text(result))
+    failed = [p for p in result.points if p.demand is None]
+    if failed:
+        emit(
+            f"warning: {len(failed)} of {points} solves found no schedule (listed above)", err=True
+        )
+    emit(f"Wrote sweep.html, sweep.xlsx, sweep.csv and the charts into {out}/")
     return EXIT_OK
 
 
@@ -468,6 +529,79 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_whatif(args: argparse.Namespace) -> int:
+    """Solve the baseline and every scenario, check each schedule, compare them side by
+    side (scheduler/whatif/): whatif.xlsx and whatif.html into --out, the table printed."""
+    from scheduler.inputs.validate import errors_text
+    from scheduler.model import SolveOptions
+    from scheduler.safe_write import PublishError
+    from scheduler.whatif.outputs import HTML, XLSX, terminal_text, write_outputs
+    from scheduler.whatif.referrals import load_referrals
+    from scheduler.whatif.runner import default_jobs, run_all
+    from scheduler.whatif.scenarios import apply_all
+    from scheduler.whatif.sheet import read_scenarios
+    from scheduler.whatif.side_by_side import CheckFailedError, compare_runs, scenario_runs
+
+    input_path = Path(args.input) if args.input else _default_input()
+    clinic, _, _ = _load(input_path, writes=True)
+    source = Path(args.scenarios) if args.scenarios else input_path
+    scenarios, problems = read_scenarios(source)
+    if not problems:
+        base = source if source.is_dir() else source.parent
+        referrals, problems = load_referrals(scenarios, base, clinic)
+    if not problems:
+        clinics, problems = apply_all(clinic, scenarios, seed=args.seed, referrals=referrals)
+    if problems:
+        raise CliError(errors_text(source, problems, writes=True), EXIT_INPUT)
+    options = SolveOptions(time_limit_s=args.time_limit, seed=args.seed, workers=1)
+    where = f"on Dask at {args.dask}" if args.dask else f"{args.jobs or default_jobs()} at a time"
+    emit(
+        f"Solving {input_path} and {len(scenarios)} scenario(s), {where} (time limit "
+        f"{args.time_limit:g} s each, seed {args.seed}) …",
+        err=True,
+    )
+    runs = scenario_runs(clinic, clinics, options)
+    try:
+        results = run_all(runs, jobs=args.jobs, dask=args.dask, progress=not args.quiet)
+    except (OSError, TimeoutError) as err:
+        raise CliError(
+            f"could not run the solves{f' on Dask at {args.dask}' if args.dask else ''}: "
+            f"{err}; nothing was written",
+            EXIT_INTERNAL,
+        ) from err
+    if results[0].schedule is None:
+        raise CliError(
+            f"the baseline has no schedule ({results[0].error}); nothing was written. "
+            "Try a longer --time-limit.",
+            EXIT_NO_SCHEDULE,
+        )
+    try:
+        comparison = compare_runs(runs, results)
+    except CheckFailedError as err:
+        raise CliError(f"{err}; nothing was written", EXIT_CHECK_FAILED) from err
+    out = Path(args.out)
+    try:
+        write_outputs(out, comparison, scenarios, f"What if: {clinic.settings.name}")
+    except PublishError as err:
+        raise CliError(f"nothing was written: {err}", EXIT_INPUT) from err
+    except OSError as err:
+        raise CliError(f"could not write into {out}: {err.strerror or err}", EXIT_INTERNAL) from err
+    emit(terminal_text(comparison))
+    for result in results:
+        if result.schedule is None:
+            emit(f"warning: {result.name}: no schedule ({result.error})", err=True)
+    cut = [r.name for r in results if r.schedule is not None and r.schedule.stats.clock_cut]
+    if cut:
+        emit(
+            f"warning: {len(cut)} run(s) stopped at the wall-clock ceiling before their "
+            "budget was spent (a busy machine); their figures may differ when re-run: "
+            + ", ".join(cut),
+            err=True,
+        )
+    emit(f"Wrote {XLSX} and {HTML} into {out}/")
+    return EXIT_OK
+
+
 def _publish_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--sign-in",
@@ -589,6 +723,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the answer as JSON, for the app")
     p.set_defaults(func=cmd_fit)
 
+    p = sub.add_parser(
+        "whatif", help="solve the clinic and its what-if scenarios and compare them side by side"
+    )
+    p.add_argument("input", nargs="?", help="clinic workbook or CSV folder (default: sample)")
+    p.add_argument(
+        "--scenarios",
+        help="a workbook with a Scenarios sheet, or a CSV file of that layout "
+        "(default: the input's own Scenarios sheet or Scenarios.csv)",
+    )
+    p.add_argument("--out", default="whatif_out", help="output folder (default: whatif_out)")
+    p.add_argument(
+        "--jobs", type=int, help="solves at a time, one process each (default: one per core)"
+    )
+    p.add_argument(
+        "--dask", metavar="ADDR", help="run the solves on Dask: 'local' or tcp://host:8786"
+    )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=10.0,
+        help="seconds to search for each run on an idle machine (default: 10)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="search seed, and the draw of added admissions (default: 0)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress display while solving")
+    p.set_defaults(func=cmd_whatif)
+
     p = sub.add_parser("generate", help="write a generated clinic for trials and benchmarks")
     p.add_argument("out", help="OUT.xlsx, or a folder for CSV files")
     p.add_argument("--patients", type=int, default=60, help="how many patients (default: 60)")
@@ -598,17 +763,57 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--tight", action="store_true", help="demand above capacity")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser(
+        "sweep", help="how many admissions a week the clinic holds, per staffing, with charts"
+    )
+    p.add_argument("input", help="clinic workbook (.xlsx) or folder of CSV files")
+    p.add_argument(
+        "--admissions",
+        default="0:20:5",
+        help="new admissions a week to try: FROM:TO[:STEP] or a list (default: 0:20:5)",
+    )
+    p.add_argument(
+        "--therapists",
+        default="+0",
+        help="extra therapists to try, copies of group leaders: +FROM:+TO (default: +0)",
+    )
+    p.add_argument(
+        "--blocks",
+        nargs="+",
+        metavar="VARIANT",
+        help="block variants to try: all, or close:BLOCK_ID[,BLOCK_ID] (default: all)",
+    )
+    p.add_argument("--weeks", type=int, help="weeks to plan (default: the Clinic sheet's)")
+    p.add_argument(
+        "--jobs", type=int, help="solves at a time in worker processes (default: one per core)"
+    )
+    p.add_argument(
+        "--dask", metavar="ADDR", help="run the solves on Dask: local, or tcp://host:8786"
+    )
+    p.add_argument("--out", default="sweep", help="output folder (default: sweep)")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=10.0,
+        help="seconds per solve on an idle machine (default: 10)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="solver and admissions seed (default: 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=cmd_sweep)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command in ("solve", "next-week"):
+    if args.command in ("solve", "next-week", "whatif", "sweep"):
         if not 0 < args.time_limit < float("inf"):
             parser.error("--time-limit must be a positive, finite number of seconds")
-        if args.workers < 1:
+        if getattr(args, "workers", 1) < 1:
             parser.error("--workers must be at least 1")
+        if getattr(args, "jobs", None) is not None and args.jobs < 1:
+            parser.error("--jobs must be at least 1")
     try:
         status: int = args.func(args)
         return status

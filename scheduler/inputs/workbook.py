@@ -25,7 +25,7 @@ import io
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
@@ -67,6 +67,9 @@ __all__ = [
 ]
 
 Rows = dict[str, list[dict[str, str]]]
+#: Sheets of other parts of the tool written beside the clinic's (the what-if Scenarios
+#: sheet): each table's layout and its rows. The clinic readers pass over them.
+Extra = Sequence[tuple[Table, list[dict[str, str]]]]
 
 INSTRUCTIONS = "Instructions"
 MAX_WIDTH = 50
@@ -514,19 +517,22 @@ def _instructions(book: Workbook) -> None:
         sheet.column_dimensions[letter].width = width
 
 
-def _save_xlsx(rows: Rows, path: Path) -> None:
+def _save_xlsx(rows: Rows, path: Path, extra: Extra = ()) -> None:
     book = Workbook()
     if book.active is not None:
         book.remove(book.active)
     _instructions(book)
     for table in TABLES:
         _table_sheet(book, table, rows[table.sheet])
+    for table, extra_rows in extra:
+        _table_sheet(book, table, extra_rows)
     _write_private(Path(path), book.save)
 
 
-def write_workbook(clinic: Clinic, path: Path) -> None:
-    """Write the clinic as a workbook that :func:`read_clinic` reads back equal."""
-    _save_xlsx(clinic_rows(clinic), Path(path))
+def write_workbook(clinic: Clinic, path: Path, extra: Extra = ()) -> None:
+    """Write the clinic as a workbook that :func:`read_clinic` reads back equal, and the
+    ``extra`` sheets after its own."""
+    _save_xlsx(clinic_rows(clinic), Path(path), extra)
 
 
 def _bytes_writer(text: str) -> Callable[[io.BufferedWriter], None]:
@@ -538,19 +544,21 @@ def _bytes_writer(text: str) -> Callable[[io.BufferedWriter], None]:
     return write
 
 
-def write_csv_folder(clinic: Clinic, folder: Path) -> None:
-    """Write one CSV file per sheet into ``folder`` (created if needed).
+def write_csv_folder(clinic: Clinic, folder: Path, extra: Extra = ()) -> None:
+    """Write one CSV file per sheet into ``folder`` (created if needed), the ``extra``
+    tables too.
 
     CSV cells are plain data: a value starting with ``=`` is written as it is, because the
     folder is for version control and scripts and must read back unchanged.
     """
     folder = Path(folder)
     rows = clinic_rows(clinic)
-    for table in TABLES:
+    tables = [(table, rows[table.sheet]) for table in TABLES] + list(extra)
+    for table, table_rows in tables:
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(table.names)
-        for values in rows[table.sheet]:
+        for values in table_rows:
             writer.writerow([strip_control(values.get(n, "")) for n in table.names])
         _write_private(folder / f"{table.sheet}.csv", _bytes_writer(buffer.getvalue()))
 
@@ -563,6 +571,7 @@ def template_rows() -> Rows:
     return rows
 
 
-def write_template(path: Path) -> None:
-    """A blank workbook with instructions, headers, dropdowns and default settings."""
-    _save_xlsx(template_rows(), Path(path))
+def write_template(path: Path, extra: Extra = ()) -> None:
+    """A blank workbook with instructions, headers, dropdowns and default settings, and
+    the ``extra`` sheets (blank or not) after the clinic's."""
+    _save_xlsx(template_rows(), Path(path), extra)

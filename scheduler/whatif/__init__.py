@@ -1,0 +1,1 @@
+"""What-if capacity planning: scenarios, sweeps and the parallel runner that solves them."""
