@@ -270,7 +270,7 @@ def test_a_step_down_forces_a_cancellation_only_when_it_begins() -> None:
     report = compare(c2, before, plan(fewer, start=nxt))
     (ch,) = [ch for ch in report.changes if ch.person == "P3"]
     assert ch.kinds == (ChangeKind.CANCELLED,)
-    assert ch.reasons == ("stepping down before discharge on 2026-12-27",)
+    assert "stepping down before discharge on 2026-12-27" in ch.reasons
     # Re-planning this week, before the step-down: nothing forced it.
     report = compare(c, before, plan(fewer))
     (ch,) = [ch for ch in report.changes if ch.person == "P3"]
