@@ -225,6 +225,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise CliError(f"nothing was written: {err}", EXIT_INPUT) from err
     emit(points_text(result) + "\n")
     emit(capacity_text(result))
+    if args.waitlist_weeks:
+        from scheduler.whatif.sweep import staffed
+        from scheduler.whatif.waitlist import simulate, waitlist_text
+
+        rows = []
+        for cap in result.capacities:
+            rate = cap.saturates_at if cap.saturates_at is not None else rates[-1]
+            base = staffed(clinic, cap.staffing)
+            rows.append(
+                (
+                    cap.staffing.label,
+                    simulate(base, rate, args.waitlist_weeks, options, seed=args.seed),
+                )
+            )
+        emit("\n" + waitlist_text(rows))
     failed = [p for p in result.points if p.demand is None]
     if failed:
         emit(
@@ -799,6 +814,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds per solve on an idle machine (default: 10)",
     )
     p.add_argument("--seed", type=int, default=0, help="solver and admissions seed (default: 0)")
+    p.add_argument(
+        "--waitlist-weeks",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also plan N weeks one after another (next-week) at each staffing's saturation "
+        "rate and report the waitlist and the wait in days at steady state (default: 0, off)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_sweep)
     return parser
