@@ -74,6 +74,15 @@ def test_a_dask_local_cluster_gives_the_same_results(in_process: list[RunResult]
     assert _fingerprint(on_dask) == _fingerprint(in_process)
 
 
+def test_a_running_cluster_is_reached_by_its_address(in_process: list[RunResult]) -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        remote = run_all(_runs(), dask=cluster.scheduler_address, progress=False)
+    assert _fingerprint(remote) == _fingerprint(in_process)
+
+
 def test_a_failing_run_is_reported_and_the_others_still_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
