@@ -358,9 +358,15 @@ def _solve_and_publish(
         emit(changes_line(report.counts))
         unforced = [c for c in report.changes if not c.forced]
         if unforced:
+            placed = sorted(schedule.placed_patients - previous.placed_patients)
+            why = (
+                f"made to place {len(placed)} patient(s) not placed before ({', '.join(placed)})"
+                if placed
+                else "made for a rule the report cannot name"
+            )
             emit(
-                f"  {len(unforced)} of them not forced by the input (to place more patients or "
-                "by a rule); each is listed in the Changes sheet and changes.csv"
+                f"  {len(unforced)} of them not forced by the input: {why}; each is listed "
+                "in the Changes sheet and changes.csv"
             )
     _report_unplaced(schedule)
     _report_unmet_locks(schedule)
