@@ -1,0 +1,716 @@
+"""The coordinator's workbench: pages and JSON actions (FastAPI, Jinja2 templates).
+
+Pages are rendered on the server; ``static/app.js`` sends the actions (with the CSRF token
+and the tab's identity) and follows the solve's progress stream. Every action that changes
+state is refused unless this tab holds the edit (:mod:`scheduler.app.editing`). State lives
+in the output folder (:mod:`scheduler.app.workspace`); the only things kept in memory are
+caches of what is on disk and the solve that is running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from scheduler.app import edits, service
+from scheduler.app.editing import EditLock
+from scheduler.app.jobs import SolveJob, SolveRequest
+from scheduler.app.security import Secrets, TokenMiddleware, set_session_cookie
+from scheduler.app.week import VIEWS, Filters, build_page, css_id, type_styles
+from scheduler.app.workspace import Workspace
+from scheduler.domain import Clinic, Lock
+from scheduler.exports.view import ScheduleView, build_view
+from scheduler.safe_write import make_private_dir, published_path, write_bytes
+from scheduler.schedule import Schedule
+
+HERE = Path(__file__).resolve().parent
+#: An upload larger than this is refused before it is read (a clinic of 2,000 patients
+#: is well under 2 MB).
+MAX_UPLOAD = 20 * 1024 * 1024
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Files a browser may download from the output folder: the published outputs only.
+DOWNLOADS = ("schedule.xlsx", "timetable.html", "schedule.json")
+
+
+@dataclass
+class Config:
+    out_dir: Path
+    secrets: Secrets = field(default_factory=Secrets)
+    max_upload: int = MAX_UPLOAD
+    time_limit_s: float = 10.0
+    workers: int = 2
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The open clinic (with the app's locks), its check, and the working schedule."""
+
+    input_path: Path
+    opened: service.Opened
+    clinic: Clinic | None  # with the app's locks
+    locks: list[Lock]
+    schedule: Schedule | None
+
+
+class Workbench:
+    """What the routes share: the folder's state, the edit lock and the solve."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.ws = Workspace(config.out_dir)
+        self.ws.ensure()
+        self.editing = EditLock(self.ws)
+        self.job = SolveJob(self._keep_result)
+        self._views: dict[tuple[str, int], ScheduleView] = {}
+
+    def open(self, path: Path, label: str) -> None:
+        self.ws.set_input(path, label)
+        self._views.clear()
+
+    def load(self) -> Loaded | None:
+        path = self.ws.input_path()
+        if path is None:
+            return None
+        opened = service.open_input(path)
+        locks = self.ws.locks()
+        clinic = service.with_locks(opened.clinic, locks) if opened.clinic else None
+        draft = self.ws.draft()
+        schedule = draft.schedule if draft and draft.input_hash == opened.input_hash else None
+        return Loaded(path, opened, clinic, locks, schedule)
+
+    def view(self, loaded: Loaded) -> ScheduleView | None:
+        """The schedule joined to the clinic, cached until the draft changes."""
+        if loaded.clinic is None or loaded.schedule is None:
+            return None
+        draft = self.ws.dir / "draft.json"
+        key = (str(loaded.input_path), draft.stat().st_mtime_ns if draft.exists() else 0)
+        if key not in self._views:
+            self._views.clear()
+            self._views[key] = build_view(loaded.clinic, loaded.schedule)
+        return self._views[key]
+
+    def _keep_result(self, payload: bytes) -> str:
+        """Runs when a solve ends: the schedule is kept as the draft only if it passes the
+        independent checker with the locks it was solved with."""
+        from scheduler.report import placement_line
+        from scheduler.schedule_json import schedule_from_dict
+
+        schedule, meta = schedule_from_dict(json.loads(payload))
+        loaded = self.load()
+        if loaded is None or loaded.clinic is None:
+            raise ValueError("the clinic was closed while it solved")
+        if schedule.stats.status not in ("OPTIMAL", "FEASIBLE"):
+            return f"No schedule found ({schedule.stats.status}); try a longer time limit."
+        violations = service.check(loaded.clinic, schedule)
+        if violations:
+            raise ValueError(
+                f"the schedule failed the independent check ({len(violations)} violation(s))"
+            )
+        self.ws.save_draft(schedule, loaded.input_path, meta.input_hash)
+        self.job.set_proven_max(schedule.stats.placed_bound)
+        placed = len(schedule.placed_patients)
+        total = placed + len(schedule.unplaced)
+        line = placement_line(placed, total, schedule.stats.placed_bound)
+        self.ws.save_last_solve({"status": schedule.stats.status, "summary": line})
+        return line
+
+
+def _tab(request: Request) -> str | None:
+    return request.headers.get("x-tab-id")
+
+
+def create_app(config: Config) -> FastAPI:
+    bench = Workbench(config)
+    app = FastAPI(title="IOP Scheduler", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.bench = bench
+    app.add_middleware(TokenMiddleware, keys=config.secrets)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+
+    def page(request: Request, name: str, **context: Any) -> HTMLResponse:
+        loaded = bench.load()
+        clinic = loaded.opened.clinic if loaded else None
+        base = {
+            "csrf": config.secrets.csrf,
+            "clinic_name": clinic.settings.name if clinic else "",
+            "has_schedule": bool(loaded and loaded.schedule),
+            "active": name.removesuffix(".html"),
+            "loaded": loaded,
+            "css_id": css_id,
+        }
+        return templates.TemplateResponse(request, name, {**base, **context})
+
+    def need_editor(request: Request) -> None:
+        if not bench.editing.holds(_tab(request)):
+            raise HTTPException(409, "Read-only while another edit is open.")
+
+    def need_schedule() -> tuple[Loaded, Clinic, Schedule]:
+        loaded = bench.load()
+        if loaded is None or loaded.clinic is None or loaded.schedule is None:
+            raise HTTPException(409, "Open a clinic and solve it first.")
+        return loaded, loaded.clinic, loaded.schedule
+
+    # Sign-in. -------------------------------------------------------------------------
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "login.html", {"error": ""})
+
+    @app.post("/login", response_model=None)
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        token = form.get("token")
+        if not config.secrets.token_ok(token if isinstance(token, str) else None):
+            return templates.TemplateResponse(
+                request, "login.html", {"error": "That token is not right."}, status_code=403
+            )
+        response = RedirectResponse("/", status_code=303)
+        set_session_cookie(response, config.secrets)
+        return response
+
+    # The tab that edits. ----------------------------------------------------------------
+
+    @app.post("/api/editor/claim")
+    def claim(request: Request) -> JSONResponse:
+        tab = _tab(request) or ""
+        result = bench.editing.claim(tab)
+        return JSONResponse({"editing": result.granted, "message": result.message})
+
+    @app.post("/api/editor/release")
+    def release(request: Request) -> JSONResponse:
+        bench.editing.release(_tab(request) or "")
+        return JSONResponse({"editing": False})
+
+    # 1. Open and check. ---------------------------------------------------------------
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(request: Request) -> HTMLResponse:
+        return page(request, "home.html", last=bench.ws.last_solve())
+
+    @app.get("/open", response_class=HTMLResponse)
+    def open_page(request: Request) -> HTMLResponse:
+        return page(request, "open.html", label=bench.ws.input_label())
+
+    @app.post("/api/open/sample")
+    def open_sample(request: Request) -> JSONResponse:
+        from scheduler.cli import SAMPLE_INPUT
+
+        need_editor(request)
+        if bench.job.running():
+            raise HTTPException(409, "A solve is running; cancel it first.")
+        bench.open(SAMPLE_INPUT, "the sample clinic")
+        return _opened_answer(bench)
+
+    @app.post("/api/open/upload")
+    async def open_upload(request: Request) -> JSONResponse:
+        need_editor(request)
+        if bench.job.running():
+            raise HTTPException(409, "A solve is running; cancel it first.")
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > config.max_upload + 65536:
+            raise HTTPException(413, f"The file is larger than {config.max_upload // 2**20} MB.")
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise HTTPException(400, "Choose a clinic workbook (.xlsx) or a .zip of CSV files.")
+        data = await upload.read(config.max_upload + 1)
+        await form.close()
+        if len(data) > config.max_upload:
+            raise HTTPException(413, f"The file is larger than {config.max_upload // 2**20} MB.")
+        name = (upload.filename or "").lower()
+        if name.endswith(".xlsx"):
+            _check_xlsx(data)
+            target = bench.ws.upload_xlsx()
+            write_bytes(target, data)
+        elif name.endswith(".zip"):
+            target = bench.ws.upload_csv()
+            _unpack_csv_zip(data, target, config.max_upload * 10)
+        else:
+            raise HTTPException(
+                415, "Only an Excel workbook (.xlsx) or a .zip of CSV files can be opened."
+            )
+        bench.open(target, Path(upload.filename or "upload").name)
+        return _opened_answer(bench)
+
+    @app.get("/template.xlsx")
+    def template() -> Response:
+        return Response(
+            service.template_bytes(),
+            media_type=XLSX_TYPE,
+            headers={"Content-Disposition": 'attachment; filename="clinic_template.xlsx"'},
+        )
+
+    # 2. Solve. ------------------------------------------------------------------------------
+
+    @app.get("/solve", response_class=HTMLResponse)
+    def solve_page(request: Request) -> HTMLResponse:
+        return page(
+            request,
+            "solve.html",
+            state=bench.job.state(),
+            config=config,
+            last=bench.ws.last_solve(),
+            minimal_change=service.PREVIOUS_SEAM,
+        )
+
+    @app.post("/api/solve")
+    async def start_solve(request: Request) -> JSONResponse:
+        need_editor(request)
+        body = await _json(request)
+        loaded = bench.load()
+        if loaded is None or loaded.clinic is None:
+            raise HTTPException(409, "Open a clinic that reads cleanly first.")
+        limit = _number(body.get("time_limit", config.time_limit_s), 1, 3600, "time limit")
+        previous = None
+        if loaded.schedule is not None and service.PREVIOUS_SEAM:
+            previous = (bench.ws.dir / "draft.json").read_bytes()
+        started = bench.job.start(
+            SolveRequest(
+                input_path=str(loaded.input_path),
+                locks=tuple(loaded.locks),
+                time_limit_s=limit,
+                seed=config.seed,
+                workers=config.workers,
+                previous_json=previous,
+            )
+        )
+        if not started:
+            raise HTTPException(409, "A solve is already running.")
+        return JSONResponse({"started": True})
+
+    @app.post("/api/solve/cancel")
+    def cancel_solve(request: Request) -> JSONResponse:
+        need_editor(request)
+        return JSONResponse({"cancelled": bench.job.cancel()})
+
+    @app.get("/api/solve/state")
+    def solve_state() -> JSONResponse:
+        return JSONResponse(bench.job.state().as_dict())
+
+    @app.get("/api/solve/events")
+    async def solve_events(request: Request) -> StreamingResponse:
+        async def stream() -> AsyncIterator[str]:
+            last = ""
+            while not await request.is_disconnected():
+                state = bench.job.state().as_dict()
+                text = json.dumps(state)
+                if text != last:
+                    last = text
+                    yield f"data: {text}\n\n"
+                if state["status"] in ("done", "failed", "cancelled", "idle"):
+                    yield "event: end\ndata: {}\n\n"
+                    return
+                await asyncio.sleep(0.3)
+
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+        )
+
+    # 3. The week. ------------------------------------------------------------------------------
+
+    @app.get("/week", response_class=HTMLResponse)
+    def week(
+        request: Request,
+        view: str = "room",
+        site: str = "",
+        week: int = 0,
+        type: str = "",
+        track: str = "",
+        therapist: str = "",
+        q: str = "",
+        page_no: int = 1,
+    ) -> HTMLResponse:
+        loaded, clinic, schedule = need_schedule()
+        shown = bench.view(loaded)
+        assert shown is not None
+        filters = Filters(
+            view=view if view in VIEWS else "room",
+            site=site,
+            week=min(max(0, week), schedule.weeks - 1),
+            session_type=type,
+            track=track,
+            therapist=therapist,
+            q=q.strip()[:60],
+            page=page_no,
+        )
+        built = build_page(shown, filters)
+        return page(
+            request,
+            "week.html",
+            grid=built,
+            clinic=clinic,
+            schedule=schedule,
+            css_id=css_id,
+            locked=_locked_sessions(loaded.locks, schedule),
+        )
+
+    @app.get("/static-types.css")
+    def types_css() -> Response:
+        loaded = bench.load()
+        ids = (
+            [st.id for st in loaded.opened.clinic.session_types]
+            if loaded and loaded.opened.clinic
+            else []
+        )
+        return Response(type_styles(ids), media_type="text/css")
+
+    @app.get("/session/{session_id}", response_class=HTMLResponse)
+    def session_page(request: Request, session_id: str) -> HTMLResponse:
+        loaded, clinic, _schedule = need_schedule()
+        shown = bench.view(loaded)
+        assert shown is not None
+        found = [v for v in shown.sessions if v.session.id == session_id]
+        if not found:
+            raise HTTPException(404, "No such session in the working schedule.")
+        v = found[0]
+        s = v.session
+        same_type = [
+            o
+            for o in shown.sessions
+            if o.session.week == s.week and o.kind.id == s.session_type and o.session.id != s.id
+        ]
+        rooms = [r for r in clinic.rooms if r.serves(v.block.site)]
+        blocks = [
+            b
+            for b in clinic.blocks
+            if b.site == v.block.site and b.kind is v.block.kind and b.id != s.block
+        ]
+        mine = edits.locks_of_session(loaded.locks, s)
+        return page(
+            request,
+            "session.html",
+            v=v,
+            same_type=same_type,
+            rooms=rooms,
+            blocks=blocks,
+            session_lock=next((lk for lk in mine if lk.patient is None), None),
+            place_locks={lk.patient: lk for lk in mine if lk.patient},
+            topic=getattr(s, "topic", "") or "",
+        )
+
+    @app.get("/unplaced", response_class=HTMLResponse)
+    def unplaced(request: Request) -> HTMLResponse:
+        _loaded, clinic, schedule = need_schedule()
+        rows = [
+            (
+                clinic.patient_by_id.get(u.patient),
+                u,
+                service.fit_options(clinic, schedule, u.patient),
+            )
+            for u in schedule.unplaced
+        ]
+        return page(request, "unplaced.html", rows=rows, schedule=schedule)
+
+    @app.get("/compliance", response_class=HTMLResponse)
+    def compliance(request: Request, page_no: int = 1) -> HTMLResponse:
+        _loaded, clinic, schedule = need_schedule()
+        rows = service.compliance_rows(clinic, schedule)
+        per = 50
+        pages = max(1, -(-len(rows) // per))
+        page_no = min(max(1, page_no), pages)
+        return page(
+            request,
+            "compliance.html",
+            rows=rows[(page_no - 1) * per : page_no * per],
+            page_no=page_no,
+            pages=pages,
+            total=len(rows),
+        )
+
+    # 4. Adjust by hand. -----------------------------------------------------------------
+
+    @app.get("/locks", response_class=HTMLResponse)
+    def locks_page(request: Request) -> HTMLResponse:
+        loaded = bench.load()
+        return page(request, "locks.html", locks=loaded.locks if loaded else [])
+
+    @app.post("/api/edit")
+    async def edit(request: Request) -> JSONResponse:
+        need_editor(request)
+        if bench.job.running():
+            raise HTTPException(409, "A solve is running; edits wait until it ends.")
+        body = await _json(request)
+        loaded, clinic, schedule = need_schedule()
+        base = loaded.opened.clinic
+        assert base is not None
+        op = body.get("op")
+        locks = list(loaded.locks)
+        new_locks = locks
+        after = schedule
+        try:
+            if op == "move_patient":
+                after = edits.move_patient(
+                    schedule, _text(body, "patient"), _text(body, "from"), _text(body, "to")
+                )
+            elif op == "move_room":
+                after = edits.move_session_room(
+                    schedule, clinic, _text(body, "session"), _text(body, "room")
+                )
+            elif op == "move_block":
+                after = edits.move_session_block(
+                    schedule, clinic, _text(body, "session"), _text(body, "block")
+                )
+            elif op in ("lock_session", "lock_place"):
+                session = schedule.session_by_id.get(_text(body, "session"))
+                if session is None:
+                    raise edits.EditError("there is no such session")
+                taken = {lk.id for lk in clinic.locks}
+                lock_id = bench.ws.next_lock_id(taken)
+                lock = (
+                    edits.session_lock(lock_id, session)
+                    if op == "lock_session"
+                    else edits.place_lock(lock_id, session, _text(body, "patient"))
+                )
+                new_locks = [*locks, lock]
+            elif op == "unlock":
+                lock_id = _text(body, "lock")
+                if lock_id not in {lk.id for lk in locks}:
+                    raise edits.EditError(f"there is no lock {lock_id} made in the app")
+                new_locks = [lk for lk in locks if lk.id != lock_id]
+            else:
+                raise edits.EditError("unknown edit")
+        except edits.EditError as err:
+            return JSONResponse({"ok": False, "refusals": [str(err)]}, status_code=400)
+        clinic_after = service.with_locks(base, new_locks)
+        verdict = edits.judge(clinic, schedule, clinic_after, after)
+        if not verdict.ok:
+            return JSONResponse({"ok": False, "refusals": list(verdict.refusals)}, status_code=409)
+        if new_locks is not locks:
+            bench.ws.save_locks(new_locks)
+        if after is not schedule:
+            bench.ws.save_draft(after, loaded.input_path, loaded.opened.input_hash)
+        return JSONResponse({"ok": True, "message": _done_words(op)})
+
+    # 5. What-if. ------------------------------------------------------------------------
+
+    @app.get("/whatif", response_class=HTMLResponse)
+    def whatif(request: Request) -> HTMLResponse:
+        return page(request, "whatif.html", available=service.whatif_available(), results=None)
+
+    @app.post("/api/whatif")
+    async def run_whatif(request: Request) -> JSONResponse:
+        need_editor(request)
+        body = await _json(request)
+        loaded = bench.load()
+        if loaded is None or loaded.clinic is None:
+            raise HTTPException(409, "Open a clinic that reads cleanly first.")
+        raw = body.get("scenarios")
+        if not isinstance(raw, list) or not raw or len(raw) > 4:
+            raise HTTPException(400, "Give one to four scenarios.")
+        scenarios = [
+            service.Scenario(
+                name=str(item.get("name") or f"Scenario {i + 1}")[:60],
+                extra_admissions=int(
+                    _number(item.get("extra_admissions", 0), 0, 500, "admissions")
+                ),
+                therapist_away=str(item.get("therapist_away", ""))[:40],
+                room_closed=str(item.get("room_closed", ""))[:40],
+            )
+            for i, item in enumerate(raw)
+            if isinstance(item, dict)
+        ]
+        results = service.run_whatif(loaded.clinic, scenarios)
+        if results is None:
+            return JSONResponse(
+                {
+                    "ok": False,
+                    "message": "What-if scenarios arrive with scheduler.whatif; "
+                    "this build does not have it yet.",
+                },
+                status_code=501,
+            )
+        return JSONResponse({"ok": True, "results": [dict(r) for r in results]})
+
+    # 6. Publish. --------------------------------------------------------------------------
+
+    @app.get("/publish", response_class=HTMLResponse)
+    def publish_page(request: Request) -> HTMLResponse:
+        _loaded, clinic, schedule = need_schedule()
+        before = service.published(config.out_dir)
+        return page(
+            request,
+            "publish.html",
+            changes=service.change_report(clinic, before, schedule),
+            violations=[edits.in_words(v) for v in service.check(clinic, schedule)],
+            files=_published_files(config.out_dir),
+            token=config.secrets.token,
+            host=request.headers.get("host", ""),
+        )
+
+    @app.post("/api/publish")
+    def publish(request: Request) -> JSONResponse:
+        need_editor(request)
+        loaded, clinic, schedule = need_schedule()
+        violations = service.check(clinic, schedule)
+        if violations:
+            return JSONResponse(
+                {"ok": False, "refusals": [edits.in_words(v) for v in violations[:20]]},
+                status_code=409,
+            )
+        from scheduler.exports import ExportError
+
+        try:
+            written = service.publish(
+                clinic, schedule, config.out_dir, loaded.input_path, loaded.opened.input_hash
+            )
+        except (ExportError, OSError) as err:
+            return JSONResponse({"ok": False, "refusals": [f"Nothing was published: {err}"]}, 409)
+        return JSONResponse({"ok": True, "message": f"Published {len(written)} files."})
+
+    @app.get("/files/{name:path}")
+    def download(name: str) -> Response:
+        rel = PurePosixPath(name)
+        feed = len(rel.parts) == 2 and rel.parts[0] == "calendars" and rel.suffix == ".ics"
+        if ".." in rel.parts or not (name in DOWNLOADS or feed):
+            raise HTTPException(404, "Not a published file.")
+        path = published_path(config.out_dir, name)
+        if not path.is_file():
+            raise HTTPException(404, "Not published yet.")
+        media = {
+            ".xlsx": XLSX_TYPE,
+            ".html": "text/html; charset=utf-8",
+            ".ics": "text/calendar; charset=utf-8",
+            ".json": "application/json",
+        }[rel.suffix]
+        # Downloads, never shown inline: the timetable's own script policy is not ours.
+        return FileResponse(path, media_type=media, filename=rel.name)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
+            "accept", ""
+        ):
+            return JSONResponse(
+                {"ok": False, "error": exc.detail, "refusals": [exc.detail]},
+                status_code=exc.status_code,
+            )
+        return page(request, "message.html", message=exc.detail, status_code=exc.status_code)
+
+    return app
+
+
+def _opened_answer(bench: Workbench) -> JSONResponse:
+    loaded = bench.load()
+    assert loaded is not None
+    return JSONResponse(
+        {
+            "ok": loaded.opened.clinic is not None,
+            "errors": len(loaded.opened.errors),
+            "warnings": len(loaded.opened.warnings),
+        }
+    )
+
+
+def _check_xlsx(data: bytes) -> None:
+    """An .xlsx is a zip holding ``xl/workbook.xml``; anything else is refused unread."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            if "xl/workbook.xml" not in z.namelist():
+                raise HTTPException(415, "This .xlsx is not an Excel workbook.")
+    except zipfile.BadZipFile:
+        raise HTTPException(415, "This file is not an Excel workbook (.xlsx).") from None
+
+
+def _unpack_csv_zip(data: bytes, target: Path, max_total: int) -> None:
+    """A zip of the clinic's CSV files: plain names, CSV only, bounded size; unpacked into
+    a fresh folder that replaces the last upload in one rename."""
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise HTTPException(415, "This file is not a zip of CSV files.") from None
+    with z:
+        members = [m for m in z.infolist() if not m.is_dir()]
+        names = [PurePosixPath(m.filename).name for m in members]
+        if not members or any(not n.lower().endswith(".csv") for n in names):
+            raise HTTPException(415, "The zip must hold the clinic's CSV files and nothing else.")
+        if len(set(names)) != len(names):
+            raise HTTPException(415, "The zip holds two CSV files of the same name.")
+        if sum(m.file_size for m in members) > max_total:
+            raise HTTPException(413, "The CSV files in the zip are too large.")
+        make_private_dir(target.parent)
+        staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=target.parent))
+        try:
+            for m, n in zip(members, names, strict=True):
+                write_bytes(staging / n, z.read(m))
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise HTTPException(400, "The request is not JSON.") from None
+    if not isinstance(body, dict):
+        raise HTTPException(400, "The request is not a JSON object.")
+    return body
+
+
+def _number(value: object, low: float, high: float, what: str) -> float:
+    try:
+        number = float(str(value))
+    except ValueError:
+        raise HTTPException(400, f"The {what} must be a number.") from None
+    if not low <= number <= high:
+        raise HTTPException(400, f"The {what} must be between {low:g} and {high:g}.")
+    return number
+
+
+def _text(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise edits.EditError(f"the edit needs {key}")
+    return value
+
+
+def _done_words(op: object) -> str:
+    return {
+        "move_patient": "Moved. The checker found no broken rule.",
+        "move_room": "Room changed. The checker found no broken rule.",
+        "move_block": "Session moved. The checker found no broken rule.",
+        "lock_session": "Locked: the next solve keeps this session where it is.",
+        "lock_place": "Locked: the next solve keeps this patient in this block.",
+        "unlock": "Unlocked.",
+    }.get(str(op), "Done.")
+
+
+def _locked_sessions(locks: list[Lock], schedule: Schedule) -> set[str]:
+    return {s.id for s in schedule.sessions if edits.locks_of_session(locks, s)}
+
+
+def _published_files(out_dir: Path) -> list[tuple[str, str]]:
+    """(label, path under /files/) of every published output, for the download list."""
+    out = []
+    for name in ("schedule.xlsx", "timetable.html"):
+        if published_path(out_dir, name).is_file():
+            out.append((name, name))
+    feeds = published_path(out_dir, "calendars")
+    if feeds.is_dir():
+        out += [(f"calendars/{p.name}", f"calendars/{p.name}") for p in sorted(feeds.glob("*.ics"))]
+    return out
