@@ -149,7 +149,7 @@ def create_app(config: Config) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
 
-    def page(request: Request, name: str, **context: Any) -> HTMLResponse:
+    def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         loaded = bench.load()
         clinic = loaded.opened.clinic if loaded else None
         base = {
@@ -160,7 +160,9 @@ def create_app(config: Config) -> FastAPI:
             "loaded": loaded,
             "css_id": css_id,
         }
-        return templates.TemplateResponse(request, name, {**base, **context})
+        return templates.TemplateResponse(
+            request, name, {**base, **context}, status_code=status_code
+        )
 
     def need_editor(request: Request) -> None:
         if not bench.editing.holds(_tab(request)):
