@@ -41,7 +41,8 @@
   }
   function refused(data, fallback) {
     const items = data.refusals || (data.error ? [data.error] : []);
-    flash(false, data.status === 409 && items.length === 1 ? items[0] : fallback, items.length === 1 ? [] : items);
+    if (items.length === 1) flash(false, items[0]);
+    else flash(false, fallback, items);
   }
 
   // The edit claim. --------------------------------------------------------------------
