@@ -336,7 +336,7 @@ def test_lock_a_session_and_the_solve_sees_it(running: Running) -> None:
         "T1",
         "R1",
     )
-    assert "🔒" in running.client.get("/week").text
+    assert "lock.svg" in running.client.get("/week").text
     status, body = running.edit(op="move_room", session=app_clinic.MON, room="R2")
     assert status == 409 and any(str(r).startswith("L1") for r in body["refusals"])  # type: ignore[union-attr]
 

@@ -105,13 +105,16 @@ def _editing(page: Any) -> None:
     page.wait_for_selector("#editor-state[data-editing='yes']", timeout=10_000)
 
 
-def _solve(page: Any, base: str) -> None:
+def _solve(page: Any, base: str, shot: str = "") -> None:
     page.goto(f"{base}/solve")
     _editing(page)
     page.fill("#time-limit", str(SOLVE_LIMIT_S))
     page.click("#solve-start")
     # The progress arrives in words without a reload; the page is the same document.
     page.wait_for_selector("#progress[data-status='running']", timeout=60_000)
+    if shot:
+        page.wait_for_selector("#p-phase:not(:text('Building the model'))", timeout=60_000)
+        _shot(page, shot)
     page.wait_for_selector("#progress[data-status='done']", timeout=120_000)
 
 
@@ -137,10 +140,10 @@ def test_the_coordinators_week_in_a_browser(
     _shot(page, "1-open-and-check")
 
     # Solve, with live progress.
-    _solve(page, base)
+    _solve(page, base, shot="2-solve-progress")
     assert "placed" in page.inner_text("#p-placed")
     assert page.inner_text("#p-max") != "not yet proven"
-    _shot(page, "2-solve")
+    _shot(page, "2-solve-done")
 
     # The week.
     page.goto(f"{base}/week")
@@ -215,7 +218,7 @@ def test_the_coordinators_week_in_a_browser(
     page.goto(f"{base}/publish")
     _editing(page)
     page.click("#publish")
-    page.wait_for_selector("text=Published")
+    page.wait_for_selector("#flash.good >> text=Published")
     elapsed = time.monotonic() - started
     _shot(page, "5-publish")
     with page.expect_download() as download:

@@ -174,6 +174,7 @@ class SolveJob:
                     self._state.placed = placed
                     self._state.elapsed_s = elapsed
                     self._state.status = "running"
+                    self._state.message = ""
             elif kind == "done":
                 try:
                     message = self._on_result(payload)

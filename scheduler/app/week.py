@@ -14,10 +14,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scheduler.domain import Clinic, Weekday
-from scheduler.exports.html import _colour as type_colour
+from scheduler.exports.html import _colour as hashed_colour
 from scheduler.exports.view import ScheduleView, SessionView, room_label
 
 PAGE_ROWS = 30
+#: Distinct pastel fills with a darker edge, given to session types in clinic order, so
+#: that no two of a clinic's first dozen types look alike; more types fall back to a hash.
+PALETTE = (
+    ("#dbe8fb", "#2f6fb3"),
+    ("#fde2cf", "#c4621d"),
+    ("#d6f0dc", "#2e8b4a"),
+    ("#f6d5d7", "#b42318"),
+    ("#e6dcf7", "#6941c6"),
+    ("#fcf0c4", "#a07800"),
+    ("#d3eef0", "#177e89"),
+    ("#f7d9ee", "#b2337f"),
+    ("#e4e7eb", "#52606d"),
+    ("#e9f3cf", "#66841e"),
+    ("#ffe0e0", "#d14343"),
+    ("#d9e1f7", "#3a4fb0"),
+)
 VIEWS = ("room", "therapist", "patient")
 
 
@@ -121,9 +137,17 @@ def build_page(view: ScheduleView, f: Filters) -> Page:
     page = min(max(1, f.page), pages)
     chosen = order[(page - 1) * PAGE_ROWS : page * PAGE_ROWS]
     rows = tuple(Row(k, keys[k], tuple(tuple(c) for c in grid[k])) for k in chosen)
-    types = sorted({v.kind.id: v.kind.name for v in shown}.items())
-    legend = tuple(Legend(t, name, *type_colour(t)) for t, name in types)
+    order_of = {st.id: i for i, st in enumerate(clinic.session_types)}
+    types = sorted({v.kind.id: v.kind.name for v in shown}.items(), key=lambda t: order_of[t[0]])
+    ids = [st.id for st in clinic.session_types]
+    legend = tuple(Legend(t, name, *type_colour(t, ids)) for t, name in types)
     return Page(f, days, rows, page, pages, len(order), len(shown), legend)
+
+
+def type_colour(type_id: str, ids: Sequence[str]) -> tuple[str, str]:
+    """The fill and edge of a session type among the clinic's types ``ids``."""
+    i = list(ids).index(type_id) if type_id in ids else len(PALETTE)
+    return PALETTE[i] if i < len(PALETTE) else hashed_colour(type_id)
 
 
 def type_styles(ids: Sequence[str]) -> str:
@@ -131,7 +155,7 @@ def type_styles(ids: Sequence[str]) -> str:
     inline styles)."""
     out = []
     for t in ids:
-        bg, border = type_colour(t)
+        bg, border = type_colour(t, ids)
         out.append(f".ty-{css_id(t)} {{ background: {bg}; border-left-color: {border}; }}")
     return "\n".join(out) + "\n"
 

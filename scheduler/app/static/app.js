@@ -101,9 +101,9 @@
     $("#p-max").textContent = s.proven_max === null ? "not yet proven" : s.proven_max + " can be placed";
     const left = Math.round(s.left_s);
     $("#p-left").textContent = s.status === "running" || s.status === "starting" ?
-      (left > 0 ? "about " + left + " s" : "finishing") : "—";
+      (left > 0 ? "about " + left + " s" : "past the budget, finishing") : "—";
     $("#p-bar").style.width = Math.min(100, (100 * s.elapsed_s) / Math.max(1, s.limit_s)) + "%";
-    if (s.message) $("#p-message").textContent = s.message;
+    $("#p-message").textContent = s.message || "";
     $("#progress").dataset.status = s.status;
     const running = s.status === "running" || s.status === "starting";
     $("#solve-cancel").hidden = !running;
