@@ -440,3 +440,77 @@ def test_publish_then_download(running: Running) -> None:
     # After a move, the change report says who is affected.
     running.edit(op="move_patient", patient="P1", **{"from": app_clinic.MON, "to": app_clinic.WED})
     assert "P1:" in running.client.get("/publish").text
+
+
+# The command. -------------------------------------------------------------------------
+
+
+def test_serve_refuses_a_missing_input(capsys: pytest.CaptureFixture[str]) -> None:
+    from scheduler.cli import main
+
+    assert main(["serve", "no_such_clinic.xlsx"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_serve_prints_its_address_with_the_token_and_keeps_edits(tmp_path: Path) -> None:
+    """The real command: it prints the URL with its token, answers 401 without it, and a
+    restart on the same input keeps the draft."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    import httpx
+
+    r = _start(tmp_path)
+    r.edit(op="move_room", session=app_clinic.MON, room="R2")
+    r.client.close()
+
+    def run(port: int) -> tuple[subprocess.Popen[str], str]:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "scheduler.cli",
+                "serve",
+                str(r.input_path),
+                "--port",
+                str(port),
+                "--out",
+                str(r.config.out_dir),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert proc.stdout is not None
+        first = proc.stdout.readline() + proc.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:\d+/\?token=\S+", first)
+        assert found, first
+        return proc, found.group(0)
+
+    from test_app_browser import _free_port
+
+    port = _free_port()
+    proc, url = run(port)
+    try:
+        base = url.split("/?")[0]
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                bare = httpx.get(f"{base}/api/solve/state")
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        assert bare.status_code == 401
+        with httpx.Client(follow_redirects=True) as client:
+            page = client.get(url.replace("/?", "/week?"))
+            assert page.status_code == 200
+            assert "Room R2" in page.text and "GT-MON-EVE-1" in page.text
+        draft = Workspace(r.config.out_dir).draft()
+        assert draft is not None and draft.schedule.session_by_id[app_clinic.MON].room == "R2"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -49,7 +49,8 @@ def serve(
     config = Config(out_dir=out_dir, time_limit_s=time_limit_s, workers=workers)
     app = create_app(config)
     bench: Workbench = app.state.bench
-    if input_path is not None:
+    # The same input as last time keeps its draft and locks: a restart loses no edit.
+    if input_path is not None and bench.ws.input_path() != input_path.resolve():
         bench.open(input_path, input_path.name)
     warning = host_warning(host)
     if warning:
