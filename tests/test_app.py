@@ -514,3 +514,79 @@ def test_serve_prints_its_address_with_the_token_and_keeps_edits(tmp_path: Path)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# The seams for work landing in parallel. ---------------------------------------------------
+
+
+def test_the_change_report_seam_reads_scheduler_changes(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once scheduler.changes lands, its report is what the Publish page shows."""
+    import sys
+    import types
+    from dataclasses import dataclass as record
+
+    @record
+    class Change:
+        who: str
+        person: str
+        week: int
+        kind_text: str
+        reasons: tuple[str, ...]
+
+    @record
+    class Note:
+        patient: str
+        note: str
+
+    @record
+    class Report:
+        changes: tuple[Change, ...]
+        new_patients: tuple[Note, ...]
+        discharged: tuple[Note, ...]
+        lost_place: tuple[Note, ...]
+
+    seen = []
+
+    def compare(clinic: object, previous: object, schedule: object) -> Report:
+        seen.append((previous, schedule))
+        return Report((Change("patient", "P1", 0, "moved", ("room closed",)),), (), (), ())
+
+    fake = types.ModuleType("scheduler.changes")
+    fake.compare = compare  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "scheduler.changes", fake)
+    running.post("/api/publish")
+    page = running.client.get("/publish").text
+    assert "patient P1, week 1: moved (because room closed)" in page
+    assert len(seen) == 1
+
+
+def test_the_fit_seam_shows_ways_in_for_the_unplaced(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+    import types
+    from dataclasses import replace
+
+    from scheduler.schedule import Unplaced
+
+    loaded = running.bench.load()
+    assert loaded is not None and loaded.schedule is not None
+    schedule = loaded.schedule
+    without = replace(
+        schedule,
+        sessions=tuple(
+            replace(s, patients=tuple(p for p in s.patients if p != "P3"))
+            for s in schedule.sessions
+        ),
+        unplaced=(Unplaced("P3", "no seat left"),),
+    )
+    running.bench.ws.save_draft(without, running.input_path, loaded.opened.input_hash)
+    page = running.client.get("/unplaced").text
+    assert "no seat left" in page and "arrives with scheduler.fit" in page
+    fake = types.ModuleType("scheduler.fit")
+    fake.fit = lambda clinic, schedule, patient: [f"join GT-MON-EVE-1 as {patient.id}"]  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "scheduler.fit", fake)
+    monkeypatch.setitem(sys.modules, "scheduler.fit.render", types.ModuleType("render"))
+    assert "join GT-MON-EVE-1 as P3" in running.client.get("/unplaced").text

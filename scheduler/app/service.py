@@ -146,17 +146,16 @@ def _optional(name: str) -> ModuleType | None:
 def change_report(clinic: Clinic, before: Schedule | None, after: Schedule) -> list[str]:
     """What publishing ``after`` changes for people, in lines to read before publishing.
 
-    Seam: ``scheduler.changes`` (its ``change_report(clinic, before, after)`` lines) once it
-    lands; until then, each patient whose week differs, said in one line."""
-    module = _optional("scheduler.changes")
-    report = getattr(module, "change_report", None) if module else None
-    if callable(report) and before is not None:
-        produced = report(clinic, before, after)
-        if isinstance(produced, list | tuple):
-            return [str(line) for line in produced]
-        return [line for line in str(produced).splitlines() if line.strip()]
+    Seam: ``scheduler.changes.compare(clinic, previous, schedule)`` (a report of every
+    appointment that moved, was added or cancelled, forced or not) once it lands; until
+    then, each patient whose week differs, in one line."""
     if before is None:
-        return ["Nothing was published from the app yet: this is the first publication."]
+        return ["Nothing was published here yet: this is the first publication."]
+    module = _optional("scheduler.changes")
+    compare = getattr(module, "compare", None) if module else None
+    if callable(compare):
+        report: Any = compare(clinic, before, after)
+        return _change_lines(report)
     lines = []
     old, new = before.sessions_by_patient, after.sessions_by_patient
     for pid in sorted(set(old) | set(new)):
@@ -168,14 +167,51 @@ def change_report(clinic: Clinic, before: Schedule | None, after: Schedule) -> l
     return lines or ["No patient's week changes."]
 
 
+def _change_lines(report: Any) -> list[str]:
+    """``scheduler.changes``' report as lines: each call to make, then who is new,
+    discharged or lost their place."""
+    lines = []
+    for c in report.changes:
+        why = f" (because {'; '.join(c.reasons)})" if c.reasons else ""
+        lines.append(f"{c.who} {c.person}, week {c.week + 1}: {c.kind_text}{why}")
+    for label, notes in (
+        ("new", report.new_patients),
+        ("discharged", report.discharged),
+        ("lost their place", report.lost_place),
+    ):
+        lines += [f"{n.patient} {label}: {n.note}" for n in notes]
+    return lines or ["No appointment changes."]
+
+
+#: Unplaced patients whose ways in are looked for on one page (each search is a fraction
+#: of a second; the rest say to narrow the list).
+FIT_PER_PAGE = 10
+
+
+def fit_available() -> bool:
+    return _optional("scheduler.fit") is not None
+
+
 def fit_options(clinic: Clinic, schedule: Schedule, patient: str) -> list[str]:
-    """Where an unplaced patient could still go. Seam: ``scheduler.fit``
-    (``recommend(clinic, schedule, patient)``); empty until it lands."""
+    """Where an unplaced patient could still go, best first, each way in checked. Seam:
+    ``scheduler.fit.fit(clinic, schedule, patient)`` (its options, or why there is none)
+    and ``scheduler.fit.render``; empty until it lands."""
     module = _optional("scheduler.fit")
-    recommend = getattr(module, "recommend", None) if module else None
-    if not callable(recommend):
+    find = getattr(module, "fit", None) if module else None
+    record = clinic.patient_by_id.get(patient)
+    if not callable(find) or record is None:
         return []
-    return [str(option) for option in recommend(clinic, schedule, patient)]
+    answer: Any = find(clinic, schedule, record)
+    render = _optional("scheduler.fit.render")
+    if isinstance(answer, list):
+        if not answer:
+            return ["No way in was found."]
+        text = getattr(render, "options_text", None)
+        if callable(text):
+            return [str(text(patient, answer))]
+        return [str(option) for option in answer]
+    text = getattr(render, "no_fit_text", None)
+    return [str(text(answer)) if callable(text) else str(answer)]
 
 
 @dataclass(frozen=True)

@@ -419,11 +419,20 @@ def create_app(config: Config) -> FastAPI:
             (
                 clinic.patient_by_id.get(u.patient),
                 u,
-                service.fit_options(clinic, schedule, u.patient),
+                service.fit_options(clinic, schedule, u.patient)
+                if i < service.FIT_PER_PAGE
+                else [],
             )
-            for u in schedule.unplaced
+            for i, u in enumerate(schedule.unplaced)
         ]
-        return page(request, "unplaced.html", rows=rows, schedule=schedule)
+        return page(
+            request,
+            "unplaced.html",
+            rows=rows,
+            schedule=schedule,
+            fit_available=service.fit_available(),
+            fit_shown=service.FIT_PER_PAGE,
+        )
 
     @app.get("/compliance", response_class=HTMLResponse)
     def compliance(request: Request, page_no: int = 1) -> HTMLResponse:
