@@ -590,3 +590,13 @@ def test_the_fit_seam_shows_ways_in_for_the_unplaced(
     monkeypatch.setitem(sys.modules, "scheduler.fit", fake)
     monkeypatch.setitem(sys.modules, "scheduler.fit.render", types.ModuleType("render"))
     assert "join GT-MON-EVE-1 as P3" in running.client.get("/unplaced").text
+
+
+def test_move_a_session_to_another_block_keeps_its_group(running: Running) -> None:
+    status, body = running.edit(op="move_block", session=app_clinic.WED, block="FRI-EVE")
+    assert status == 200, body
+    draft = running.draft()
+    moved = draft.session_by_id["W0-FRI-EVE-GT-1"]  # type: ignore[attr-defined]
+    assert moved.patients == ("P4", "P5") and moved.lineage == "GT-WED-EVE-1"
+    assert app_clinic.WED not in draft.session_by_id  # type: ignore[attr-defined]
+    assert check_schedule(running.clinic, draft) == []  # type: ignore[arg-type]

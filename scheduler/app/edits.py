@@ -122,16 +122,10 @@ def move_session_block(schedule: Schedule, clinic: Clinic, session_id: str, bloc
     number = 1
     while f"W{target.week}-{block}-{target.session_type}-{number}" in used:
         number += 1
-    moved = Session.numbered(
-        target.week,
-        block,
-        target.session_type,
-        number,
-        target.room,
-        target.therapists,
-        target.patients,
-        lineage=target.lineage_id,  # the same group, at another time (issue "week after week")
-    )
+    named = Session.numbered(target.week, block, target.session_type, number, target.room, (), ())
+    # replace(), not a new record: whatever else a session carries (its topic, say) stays.
+    # It is the same group at another time (issue "week after week"), so it keeps its lineage.
+    moved = replace(target, id=named.id, code=named.code, block=block, lineage=target.lineage_id)
     return _with_sessions(schedule, [moved if s.id == target.id else s for s in schedule.sessions])
 
 
