@@ -209,7 +209,25 @@ def create_app(config: Config) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request) -> HTMLResponse:
-        return page(request, "home.html", last=bench.ws.last_solve())
+        loaded = bench.load()
+        figures: dict[str, object] = {}
+        if loaded is not None and loaded.schedule is not None and loaded.clinic is not None:
+            s = loaded.schedule
+            figures = {
+                "placed": len(s.placed_patients),
+                "unplaced": len(s.unplaced),
+                "sessions": len(s.sessions),
+                "bound": s.stats.placed_bound,
+                "locks": len(loaded.locks),
+            }
+        published = service.published(config.out_dir)
+        return page(
+            request,
+            "home.html",
+            last=bench.ws.last_solve(),
+            figures=figures,
+            published=published is not None,
+        )
 
     @app.get("/open", response_class=HTMLResponse)
     def open_page(request: Request) -> HTMLResponse:

@@ -156,7 +156,11 @@ def type_styles(ids: Sequence[str]) -> str:
     out = []
     for t in ids:
         bg, border = type_colour(t, ids)
-        out.append(f".ty-{css_id(t)} {{ background: {bg}; border-left-color: {border}; }}")
+        # As specific as ``a.sess``, which sets a neutral edge, and later, so it wins.
+        cls = f".ty-{css_id(t)}"
+        out.append(
+            f"a.sess{cls}, .swatch{cls} {{ background: {bg}; border-left-color: {border}; }}"
+        )
     return "\n".join(out) + "\n"
 
 
