@@ -163,8 +163,16 @@ def test_the_coordinators_week_in_a_browser(
 
     # Lock a group session.
     page.goto(f"{base}/week")
-    groups = page.locator("a.sess", has_text="GT-")
-    hrefs = [groups.nth(i).get_attribute("href") for i in range(groups.count())]
+    # Group sessions, process groups first: individual and family sessions hold one patient.
+    links = page.locator("a.sess")
+    codes = {
+        links.nth(i).get_attribute("href"): links.nth(i).locator("b").inner_text()
+        for i in range(links.count())
+    }
+    hrefs = sorted(
+        (h for h, code in codes.items() if not code.startswith(("IND-", "FAM-"))),
+        key=lambda h: (not codes[h].startswith("GT-"), h),
+    )
     href = hrefs[0]
     page.goto(f"{base}{href}")
     _editing(page)
