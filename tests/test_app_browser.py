@@ -262,3 +262,36 @@ def test_the_coordinators_week_in_a_browser(
         f"publish: {elapsed:.1f} s"
     )
     assert elapsed < END_TO_END_TARGET_S * 2  # two solves here; the target is for one
+
+
+def test_a_dropped_workbook_lists_its_problems_in_the_browser(
+    browser: Any, server: tuple[str, Config], tmp_path: Path
+) -> None:
+    """Upload through the page (the file input the drop zone fills): an error is listed by
+    sheet, row and column with its fix, apart from warnings; a wrong file type is refused."""
+    from openpyxl import load_workbook
+
+    from scheduler.cli import SAMPLE_INPUT
+
+    book = load_workbook(SAMPLE_INPUT)
+    sheet = book["Patients"]
+    header = [c.value for c in sheet[1]]
+    sheet.cell(row=3, column=header.index("discharge") + 1, value="soon")
+    broken = tmp_path / "broken.xlsx"
+    book.save(broken)
+    (tmp_path / "notes.txt").write_text("not a clinic")
+
+    base, config = server
+    page = browser.new_page()
+    page.goto(f"{base}/open?token={config.secrets.token}")
+    _editing(page)
+    page.set_input_files("#file", str(tmp_path / "notes.txt"))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#flash.bad >> text=Only an Excel workbook")
+    page.set_input_files("#file", str(broken))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#errors")
+    row = page.locator("#errors tbody tr").first
+    cells = [c.inner_text() for c in row.locator("td").all()]
+    assert cells[:3] == ["Patients", "3", "discharge"] and cells[4], cells
+    page.close()
