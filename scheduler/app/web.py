@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -32,13 +33,14 @@ from fastapi.responses import (
 )
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from scheduler.app import edits, service
 from scheduler.app.editing import EditLock
 from scheduler.app.jobs import SolveJob, SolveRequest
 from scheduler.app.security import Secrets, TokenMiddleware, set_session_cookie
 from scheduler.app.week import VIEWS, Filters, build_page, css_id, type_styles
-from scheduler.app.workspace import Workspace
+from scheduler.app.workspace import DRAFT, Draft, Workspace
 from scheduler.domain import Clinic, Lock
 from scheduler.exports.view import ScheduleView, build_view
 from scheduler.safe_write import make_private_dir, published_path, write_bytes
@@ -84,6 +86,8 @@ class Workbench:
         self.editing = EditLock(self.ws)
         self.job = SolveJob(self._keep_result)
         self._views: dict[tuple[str, int], ScheduleView] = {}
+        self.mutex = threading.Lock()
+        self._draft_cache: tuple[tuple[int, int, int], Draft | None] | None = None
 
     def open(self, path: Path, label: str) -> None:
         self.ws.set_input(path, label)
@@ -96,15 +100,28 @@ class Workbench:
         opened = service.open_input(path)
         locks = self.ws.locks()
         clinic = service.with_locks(opened.clinic, locks) if opened.clinic else None
-        draft = self.ws.draft()
+        draft = self._draft()
         schedule = draft.schedule if draft and draft.input_hash == opened.input_hash else None
         return Loaded(path, opened, clinic, locks, schedule)
+
+    def _draft(self) -> Draft | None:
+        """The draft on disk, read again only when the file changed (a big clinic's draft
+        takes a while to parse, and a page reads it more than once)."""
+        path = self.ws.dir / DRAFT
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            return None
+        key = (info.st_mtime_ns, info.st_size, info.st_ino)
+        if self._draft_cache is None or self._draft_cache[0] != key:
+            self._draft_cache = (key, self.ws.draft())
+        return self._draft_cache[1]
 
     def view(self, loaded: Loaded) -> ScheduleView | None:
         """The schedule joined to the clinic, cached until the draft changes."""
         if loaded.clinic is None or loaded.schedule is None:
             return None
-        draft = self.ws.dir / "draft.json"
+        draft = self.ws.dir / DRAFT
         key = (str(loaded.input_path), draft.stat().st_mtime_ns if draft.exists() else 0)
         if key not in self._views:
             self._views.clear()
@@ -272,7 +289,9 @@ def create_app(config: Config) -> FastAPI:
                 415, "Only an Excel workbook (.xlsx) or a .zip of CSV files can be opened."
             )
         bench.open(target, Path(upload.filename or "upload").name)
-        return _opened_answer(bench)
+        # Checking a big clinic takes a while: off the event loop, so progress streams and
+        # other pages go on meanwhile.
+        return await run_in_threadpool(_opened_answer, bench)
 
     @app.get("/template.xlsx")
     def template() -> Response:
@@ -481,6 +500,15 @@ def create_app(config: Config) -> FastAPI:
         if bench.job.running():
             raise HTTPException(409, "A solve is running; edits wait until it ends.")
         body = await _json(request)
+        # The checker runs twice per edit: seconds on a big clinic, so off the event loop.
+        return await run_in_threadpool(apply_edit, body)
+
+    def apply_edit(body: dict[str, Any]) -> JSONResponse:
+        # One edit at a time: each reads the draft and writes the next one.
+        with bench.mutex:
+            return edit_draft(body)
+
+    def edit_draft(body: dict[str, Any]) -> JSONResponse:
         loaded, clinic, schedule = need_schedule()
         base = loaded.opened.clinic
         assert base is not None
@@ -601,9 +629,10 @@ def create_app(config: Config) -> FastAPI:
         from scheduler.exports import ExportError
 
         try:
-            written = service.publish(
-                clinic, schedule, config.out_dir, loaded.input_path, loaded.opened.input_hash
-            )
+            with bench.mutex:
+                written = service.publish(
+                    clinic, schedule, config.out_dir, loaded.input_path, loaded.opened.input_hash
+                )
         except (ExportError, OSError) as err:
             return JSONResponse({"ok": False, "refusals": [f"Nothing was published: {err}"]}, 409)
         return JSONResponse({"ok": True, "message": f"Published {len(written)} files."})
