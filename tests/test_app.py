@@ -404,13 +404,38 @@ def test_bad_solve_requests(running: Running) -> None:
     assert r.status_code == 400
 
 
-def test_whatif_waits_for_its_module(running: Running) -> None:
+def test_whatif_form_and_bad_requests(running: Running) -> None:
     assert "Scenario 1" in running.client.get("/whatif").text
+    for body in ({}, {"scenarios": []}, {"scenarios": [{"name": "A"}, {"name": "A"}]}):
+        r = running.client.post("/api/whatif", headers=running.headers(), json=body)
+        assert r.status_code == 400, body
+
+
+def test_whatif_without_its_module_says_so(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scheduler.whatif", None)  # import fails
     r = running.client.post(
         "/api/whatif", headers=running.headers(), json={"scenarios": [{"name": "A"}]}
     )
-    assert r.status_code in (200, 501)
-    assert running.client.post("/api/whatif", headers=running.headers(), json={}).status_code == 400
+    assert r.status_code == 501 and "scheduler.whatif" in r.json()["message"]
+
+
+def test_whatif_runs_scenarios_side_by_side(running: Running) -> None:
+    """Through scheduler.whatif, once it has landed: the baseline and a scenario without a
+    therapist, each solved and measured."""
+    pytest.importorskip("scheduler.whatif")
+    scenarios = [{"name": "Today"}, {"name": "T2 away", "therapist_away": "T2"}]
+    r = running.client.post("/api/whatif", headers=running.headers(), json={"scenarios": scenarios})
+    assert r.status_code == 200, r.text
+    rows = r.json()["results"]
+    assert [row["run"] for row in rows] == ["Today", "T2 away"]
+    assert rows[0]["placed"] == 5
+    bad = [{"name": "X", "therapist_away": "NOBODY"}]
+    r = running.client.post("/api/whatif", headers=running.headers(), json={"scenarios": bad})
+    assert r.status_code == 400
 
 
 def test_publish_then_download(running: Running) -> None:

@@ -7,7 +7,7 @@ functions. Work that is landing in parallel plugs in here, each at one named sea
   ``scheduler.model.solve`` takes ``previous=``, the app's previous schedule is passed on
   (:data:`PREVIOUS_SEAM` says whether it is);
 - :func:`change_report` — ``scheduler.changes`` (what moved since the published week);
-- :func:`run_whatif` — ``scheduler.whatif`` (scenarios side by side);
+- :func:`run_whatif` — ``scheduler.whatif`` (scenarios solved and measured side by side);
 - :func:`fit_options` — ``scheduler.fit`` (where an unplaced referral could still go).
 
 Until a seam's module lands, the app says so in words and offers what exists today.
@@ -19,7 +19,7 @@ import datetime as dt
 import importlib
 import inspect
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
@@ -231,15 +231,40 @@ def whatif_available() -> bool:
     return _optional(WHATIF_SEAM) is not None
 
 
-def run_whatif(clinic: Clinic, scenarios: list[Scenario]) -> list[Mapping[str, object]] | None:
-    """Each scenario's figures side by side. Seam: ``scheduler.whatif``
-    (``compare(clinic, scenarios)`` → one mapping of figure → value per scenario);
-    None until it lands."""
-    module = _optional(WHATIF_SEAM)
-    compare = getattr(module, "compare", None) if module else None
-    if not callable(compare):
+def run_whatif(
+    clinic: Clinic, scenarios: list[Scenario], options: SolveOptions
+) -> list[dict[str, object]] | None:
+    """Each scenario solved, its figures in one row (placed, proven maximum, waitlist,
+    utilisation, …), side by side. None until ``scheduler.whatif`` lands.
+
+    Seam: the form's few questions become ``scheduler.whatif``'s own changes
+    (``add_admissions``, ``remove_therapist``, ``close_room``), applied by its
+    ``apply_all``, solved by its ``run_all`` (one CP-SAT worker per run, runs side by side)
+    and measured by its ``measure_all`` and ``metrics_row``; a scenario without changes is
+    the baseline. Problems with a scenario (an unknown therapist, say) raise ValueError."""
+    if _optional(WHATIF_SEAM) is None:
         return None
-    return list(compare(clinic, scenarios))
+    changes: Any = importlib.import_module(f"{WHATIF_SEAM}.changes")
+    applying: Any = importlib.import_module(f"{WHATIF_SEAM}.scenarios")
+    runner: Any = importlib.import_module(f"{WHATIF_SEAM}.runner")
+    metrics: Any = importlib.import_module(f"{WHATIF_SEAM}.metrics")
+    kinds = changes.ChangeKind
+    theirs = []
+    for s in scenarios:
+        rows = []
+        if s.extra_admissions:
+            rows.append(changes.Change(2, kinds.ADD_ADMISSIONS, count=s.extra_admissions))
+        if s.therapist_away:
+            rows.append(changes.Change(2, kinds.REMOVE_THERAPIST, target=s.therapist_away))
+        if s.room_closed:
+            rows.append(changes.Change(2, kinds.CLOSE_ROOM, target=s.room_closed))
+        theirs.append(changes.Scenario(s.name, tuple(rows)))
+    clinics, problems = applying.apply_all(clinic, theirs, seed=options.seed)
+    if problems:
+        raise ValueError("; ".join(p.message for p in problems))
+    runs = [runner.Run(name, c, runner.solo(options)) for name, c in clinics.items()]
+    results = runner.run_all(runs, jobs=min(len(runs), options.workers))
+    return [dict(metrics.metrics_row(m)) for m in metrics.measure_all(runs, results)]
 
 
 def publish(

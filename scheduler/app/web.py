@@ -43,6 +43,7 @@ from scheduler.app.week import VIEWS, Filters, build_page, css_id, type_styles
 from scheduler.app.workspace import DRAFT, Draft, Workspace
 from scheduler.domain import Clinic, Lock
 from scheduler.exports.view import ScheduleView, build_view
+from scheduler.model import SolveOptions
 from scheduler.safe_write import make_private_dir, published_path, write_bytes
 from scheduler.schedule import Schedule
 
@@ -588,7 +589,18 @@ def create_app(config: Config) -> FastAPI:
             for i, item in enumerate(raw)
             if isinstance(item, dict)
         ]
-        results = service.run_whatif(loaded.clinic, scenarios)
+        if len({s.name for s in scenarios}) != len(scenarios):
+            raise HTTPException(400, "Give each scenario its own name.")
+        options = SolveOptions(
+            time_limit_s=config.time_limit_s, seed=config.seed, workers=config.workers
+        )
+        base = loaded.opened.clinic
+        assert base is not None
+        try:
+            # Solves: seconds to minutes, so off the event loop.
+            results = await run_in_threadpool(service.run_whatif, base, scenarios, options)
+        except ValueError as err:
+            return JSONResponse({"ok": False, "message": str(err)}, status_code=400)
         if results is None:
             return JSONResponse(
                 {
@@ -598,7 +610,7 @@ def create_app(config: Config) -> FastAPI:
                 },
                 status_code=501,
             )
-        return JSONResponse({"ok": True, "results": [dict(r) for r in results]})
+        return JSONResponse({"ok": True, "results": results})
 
     # 6. Publish. --------------------------------------------------------------------------
 

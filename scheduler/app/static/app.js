@@ -156,23 +156,35 @@
         for (const el of fs.querySelectorAll("input, select")) s[el.name] = el.value;
         return s;
       });
-      const data = await post("/api/whatif", { scenarios });
       const out = $("#whatif-results");
+      const button = whatif.querySelector("button[type=submit]");
+      button.disabled = true;
+      out.textContent = "Solving each scenario …";
+      const data = await post("/api/whatif", { scenarios });
+      button.disabled = false;
       out.textContent = "";
-      if (!data.ok) { flash(false, data.message || "The scenarios did not run."); return; }
+      if (!data.ok) { flash(false, data.message || data.error || "The scenarios did not run."); return; }
+      // Figures as rows, scenarios as columns: side by side.
+      const table = document.createElement("table");
+      table.className = "grid-table whatif-table";
+      const head = table.createTHead().insertRow();
+      const corner = document.createElement("th"); corner.textContent = "Figure"; head.appendChild(corner);
       for (const r of data.results) {
-        const card = document.createElement("section");
-        card.className = "card";
-        const dl = document.createElement("dl");
-        dl.className = "facts";
-        for (const [k, v] of Object.entries(r)) {
-          const dt = document.createElement("dt"); dt.textContent = k;
-          const dd = document.createElement("dd"); dd.textContent = v;
-          dl.append(dt, dd);
-        }
-        card.appendChild(dl);
-        out.appendChild(card);
+        const th = document.createElement("th"); th.scope = "col"; th.textContent = r.run; head.appendChild(th);
       }
+      const keys = [];
+      for (const r of data.results) for (const k of Object.keys(r)) if (k !== "run" && !keys.includes(k)) keys.push(k);
+      const body = table.createTBody();
+      for (const k of keys) {
+        const row = body.insertRow();
+        const th = document.createElement("th"); th.scope = "row"; th.textContent = k.replaceAll("_", " "); row.appendChild(th);
+        for (const r of data.results) {
+          const v = r[k];
+          row.insertCell().textContent = v === null || v === undefined ? "" :
+            (typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : String(v));
+        }
+      }
+      out.appendChild(table);
     });
   }
 
