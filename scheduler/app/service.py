@@ -136,11 +136,14 @@ def compliance_rows(clinic: Clinic, schedule: Schedule) -> list[list[object]]:
 
 
 def _optional(name: str) -> ModuleType | None:
-    """A module that is landing in parallel, or None until it has."""
+    """A module that is landing in parallel, or None until it has. A module that is there
+    but fails to import is a bug, and says so."""
     try:
         return importlib.import_module(name)
-    except ImportError:
-        return None
+    except ModuleNotFoundError as err:
+        if err.name is not None and (name == err.name or name.startswith(f"{err.name}.")):
+            return None
+        raise
 
 
 def change_report(clinic: Clinic, before: Schedule | None, after: Schedule) -> list[str]:
