@@ -169,7 +169,7 @@ class SolveJob:
                 words = phase_words(phase)
                 with self._lock:
                     if words != self._state.phase:
-                        self._state.history.append(f"{elapsed:5.1f} s  {words}")
+                        self._state.history.append(f"{words} from {elapsed:.1f} s")
                     self._state.phase = words
                     self._state.placed = placed
                     self._state.elapsed_s = elapsed

@@ -104,6 +104,11 @@
       (left > 0 ? "about " + left + " s" : "past the budget, finishing") : "—";
     $("#p-bar").style.width = Math.min(100, (100 * s.elapsed_s) / Math.max(1, s.limit_s)) + "%";
     $("#p-message").textContent = s.message || "";
+    const history = $("#p-history");
+    history.textContent = "";
+    for (const line of s.history || []) {
+      const li = document.createElement("li"); li.textContent = line.trim(); history.appendChild(li);
+    }
     $("#progress").dataset.status = s.status;
     const running = s.status === "running" || s.status === "starting";
     $("#solve-cancel").hidden = !running;
