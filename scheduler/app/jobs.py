@@ -41,14 +41,17 @@ class SolveState:
     placed: int = 0
     total: int = 0
     proven_max: int | None = None
-    elapsed_s: float = 0.0
+    elapsed_s: float = 0.0  # since the solve was started, model building included
+    #: Since the search began (the solver's own clock at its first report): what the time
+    #: limit budgets, so what "time left" counts down from.
+    search_s: float = 0.0
     limit_s: float = 0.0
     message: str = ""
     history: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["left_s"] = max(0.0, self.limit_s - self.elapsed_s)
+        data["left_s"] = max(0.0, self.limit_s - self.search_s)
         return data
 
 
@@ -146,12 +149,15 @@ class SolveJob:
         from scheduler.progress import phase_words
 
         started = time.monotonic()
+        search_began: float | None = None
         process = self._process
         while True:
             try:
                 kind, payload = channel.get(timeout=0.25)
             except queue.Empty:
-                self._update(elapsed_s=time.monotonic() - started)
+                now = time.monotonic()
+                searched = 0.0 if search_began is None else now - search_began
+                self._update(elapsed_s=now - started, search_s=searched)
                 if process.is_alive():
                     continue
                 with self._lock:
@@ -165,7 +171,9 @@ class SolveJob:
             if kind == "total":
                 self._update(total=payload, status="running", elapsed_s=elapsed)
             elif kind == "progress":
-                phase, placed, _ = payload
+                phase, placed, solver_s = payload
+                if search_began is None:
+                    search_began = time.monotonic() - solver_s
                 words = phase_words(phase)
                 with self._lock:
                     if words != self._state.phase:
@@ -173,6 +181,7 @@ class SolveJob:
                     self._state.phase = words
                     self._state.placed = placed
                     self._state.elapsed_s = elapsed
+                    self._state.search_s = time.monotonic() - search_began
                     self._state.status = "running"
                     self._state.message = ""
             elif kind == "done":

@@ -101,8 +101,9 @@
     $("#p-max").textContent = s.proven_max === null ? "not yet proven" : s.proven_max + " can be placed";
     const left = Math.round(s.left_s);
     $("#p-left").textContent = s.status === "running" || s.status === "starting" ?
-      (left > 0 ? "about " + left + " s" : "past the budget, finishing") : "—";
-    $("#p-bar").style.width = Math.min(100, (100 * s.elapsed_s) / Math.max(1, s.limit_s)) + "%";
+      (s.search_s === 0 ? "building the model" : left > 0 ? "about " + left + " s" :
+        "finishing (a busy computer takes longer)") : "—";
+    $("#p-bar").style.width = Math.min(100, (100 * s.search_s) / Math.max(1, s.limit_s)) + "%";
     $("#p-message").textContent = s.message || "";
     const history = $("#p-history");
     history.textContent = "";
