@@ -42,7 +42,7 @@ class SolveState:
     total: int = 0
     proven_max: int | None = None
     elapsed_s: float = 0.0  # since the solve was started, model building included
-    #: Since the search began (the solver's own clock at its first report): what the time
+    #: Since the solver's first report (its first timetable): the search that the time
     #: limit budgets, so what "time left" counts down from.
     search_s: float = 0.0
     limit_s: float = 0.0
@@ -171,9 +171,11 @@ class SolveJob:
             if kind == "total":
                 self._update(total=payload, status="running", elapsed_s=elapsed)
             elif kind == "progress":
-                phase, placed, solver_s = payload
+                phase, placed, _ = payload
                 if search_began is None:
-                    search_began = time.monotonic() - solver_s
+                    # The solver's own clock counts the model building too; the first
+                    # timetable found is where the budgeted search is under way.
+                    search_began = time.monotonic()
                 words = phase_words(phase)
                 with self._lock:
                     if words != self._state.phase:
