@@ -63,14 +63,28 @@ class Verdict:
     refusals: tuple[str, ...]  # each broken rule, in words
 
 
-def judge(clinic_before: Clinic, before: Schedule, clinic: Clinic, after: Schedule) -> Verdict:
-    """Refuse ``after`` if it breaks any rule that ``before`` kept (a violation already in
-    the draft, e.g. from an older edit of the input, does not block unrelated edits)."""
+Broken = frozenset[tuple[str, str]]
+
+
+def broken(clinic: Clinic, schedule: Schedule) -> Broken:
+    """What the checker finds, as (rule, message) pairs to compare before and after."""
     from scheduler.check import check_schedule
 
-    old = {(v.rule, v.message) for v in check_schedule(clinic_before, before)}
-    new = [v for v in check_schedule(clinic, after) if (v.rule, v.message) not in old]
-    return Verdict(not new, tuple(in_words(v) for v in new))
+    return frozenset((v.rule, v.message) for v in check_schedule(clinic, schedule))
+
+
+def judge(old: Broken, clinic: Clinic, after: Schedule) -> tuple[Verdict, Broken]:
+    """Refuse ``after`` if it breaks any rule that the schedule before kept (``old``, what
+    :func:`broken` found in it: a violation already in the draft, say from a changed
+    input, does not block unrelated edits). Also returns what ``after`` breaks, which is
+    the next edit's ``old``."""
+    from scheduler.check import check_schedule
+
+    found = check_schedule(clinic, after)
+    new = [v for v in found if (v.rule, v.message) not in old]
+    return Verdict(not new, tuple(in_words(v) for v in new)), frozenset(
+        (v.rule, v.message) for v in found
+    )
 
 
 def _session(schedule: Schedule, session_id: str) -> Session:

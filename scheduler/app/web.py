@@ -40,7 +40,7 @@ from scheduler.app.editing import EditLock
 from scheduler.app.jobs import SolveJob, SolveRequest
 from scheduler.app.security import Secrets, TokenMiddleware, set_session_cookie
 from scheduler.app.week import VIEWS, Filters, build_page, css_id, type_styles
-from scheduler.app.workspace import DRAFT, Draft, Workspace
+from scheduler.app.workspace import DRAFT, LOCKS, Draft, Workspace
 from scheduler.domain import Clinic, Lock
 from scheduler.exports.view import ScheduleView, build_view
 from scheduler.model import SolveOptions
@@ -88,6 +88,7 @@ class Workbench:
         self.job = SolveJob(self._keep_result)
         self._views: dict[tuple[str, int], ScheduleView] = {}
         self.mutex = threading.Lock()
+        self._broken: tuple[tuple[object, ...], edits.Broken] | None = None
         self._draft_cache: tuple[tuple[int, int, int], Draft | None] | None = None
 
     def open(self, path: Path, label: str) -> None:
@@ -117,6 +118,30 @@ class Workbench:
         if self._draft_cache is None or self._draft_cache[0] != key:
             self._draft_cache = (key, self.ws.draft())
         return self._draft_cache[1]
+
+    def _state_key(self) -> tuple[object, ...]:
+        """Changes whenever the draft or the app's locks change on disk."""
+        keys: list[tuple[int, int, int] | None] = []
+        for name in (DRAFT, LOCKS):
+            try:
+                info = (self.ws.dir / name).stat()
+                keys.append((info.st_mtime_ns, info.st_size, info.st_ino))
+            except FileNotFoundError:
+                keys.append(None)
+        return tuple(keys)
+
+    def broken(self, loaded: Loaded) -> edits.Broken:
+        """What the checker finds in the draft, kept until the draft or the locks change:
+        each edit then runs the checker once, not twice (seconds on a big clinic)."""
+        key = self._state_key()
+        if self._broken is None or self._broken[0] != key:
+            assert loaded.clinic is not None and loaded.schedule is not None
+            self._broken = (key, edits.broken(loaded.clinic, loaded.schedule))
+        return self._broken[1]
+
+    def remember_broken(self, found: edits.Broken) -> None:
+        """After an edit was saved: what the checker found in it is the new draft's."""
+        self._broken = (self._state_key(), found)
 
     def view(self, loaded: Loaded) -> ScheduleView | None:
         """The schedule joined to the clinic, cached until the draft changes."""
@@ -552,13 +577,14 @@ def create_app(config: Config) -> FastAPI:
         except edits.EditError as err:
             return JSONResponse({"ok": False, "refusals": [str(err)]}, status_code=400)
         clinic_after = service.with_locks(base, new_locks)
-        verdict = edits.judge(clinic, schedule, clinic_after, after)
+        verdict, now_broken = edits.judge(bench.broken(loaded), clinic_after, after)
         if not verdict.ok:
             return JSONResponse({"ok": False, "refusals": list(verdict.refusals)}, status_code=409)
         if new_locks is not locks:
             bench.ws.save_locks(new_locks)
         if after is not schedule:
             bench.ws.save_draft(after, loaded.input_path, loaded.opened.input_hash)
+        bench.remember_broken(now_broken)
         return JSONResponse({"ok": True, "message": _done_words(op)})
 
     # 5. What-if. ------------------------------------------------------------------------
