@@ -625,3 +625,34 @@ def test_move_a_session_to_another_block_keeps_its_group(running: Running) -> No
     assert moved.patients == ("P4", "P5") and moved.lineage == "GT-WED-EVE-1"
     assert app_clinic.WED not in draft.session_by_id  # type: ignore[attr-defined]
     assert check_schedule(running.clinic, draft) == []  # type: ignore[arg-type]
+
+
+def test_every_page_answers(running: Running) -> None:
+    for url in (
+        "/",
+        "/open",
+        "/solve",
+        "/week",
+        "/week?view=therapist",
+        f"/session/{app_clinic.MON}",
+        "/unplaced",
+        "/compliance",
+        "/locks",
+        "/whatif",
+        "/publish",
+        "/template.xlsx",
+        "/static-types.css",
+        "/api/solve/state",
+        "/static/app.js",
+        "/login",
+    ):
+        assert running.client.get(url).status_code == 200, url
+    assert running.post("/api/editor/release").json() == {"editing": False}  # type: ignore[attr-defined]
+
+
+def test_the_apps_files_are_owner_only(running: Running) -> None:
+    running.edit(op="lock_place", session=app_clinic.MON, patient="P1")
+    folder = running.config.out_dir / ".app"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for name in ("workspace.json", "draft.json", "locks.json", "editor.json"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
