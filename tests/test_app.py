@@ -15,9 +15,10 @@ import app_clinic
 import pytest
 from fastapi.testclient import TestClient
 
+from scheduler.app.bench import Config, Workbench
 from scheduler.app.editing import READ_ONLY
 from scheduler.app.server import host_warning
-from scheduler.app.web import Config, Workbench, create_app
+from scheduler.app.web import create_app
 from scheduler.app.workspace import Workspace
 from scheduler.check import check_schedule
 from scheduler.cli import SAMPLE_INPUT

@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from scheduler.app.web import Config, create_app
+from scheduler.app.bench import Config
+from scheduler.app.web import create_app
 from scheduler.check import check_schedule
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -244,7 +245,6 @@ def test_the_coordinators_week_in_a_browser(
     assert "Rosters" in book.sheetnames
 
     # What was published passes the checker, with the app's locks.
-    from scheduler.app.web import Workbench  # noqa: F401  (typing only)
     from scheduler.schedule_json import read_schedule_json
 
     schedule, _ = read_schedule_json(config.out_dir / "schedule.json")

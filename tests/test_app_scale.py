@@ -17,7 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from scheduler.app import service
-from scheduler.app.web import Config, Loaded, Workbench, create_app
+from scheduler.app.bench import Config, Loaded, Workbench
+from scheduler.app.web import create_app
 from scheduler.app.week import PAGE_ROWS
 from scheduler.domain import BlockKind, Clinic
 from scheduler.generator import generate_clinic

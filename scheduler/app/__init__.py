@@ -3,6 +3,8 @@
 - ``server`` — starts uvicorn on loopback and prints the URL with its token;
 - ``web`` — the pages and actions (FastAPI, Jinja2 templates in ``templates/``, plain
   script and styles in ``static/``: nothing is loaded from elsewhere);
+- ``bench`` — what the routes share: settings, the folder's state and caches of it;
+- ``uploads`` — what an uploaded clinic file may be;
 - ``security`` — the token, the HttpOnly cookie, the CSRF token and the response headers;
 - ``editing`` — one tab edits at a time, the others are read-only;
 - ``workspace`` — the app's state on disk in ``<out>/.app/`` (a restart loses no edit);

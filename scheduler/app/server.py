@@ -44,7 +44,8 @@ def serve(
 ) -> None:
     import uvicorn
 
-    from scheduler.app.web import Config, Workbench, create_app
+    from scheduler.app.bench import Config, Workbench
+    from scheduler.app.web import create_app
 
     config = Config(out_dir=out_dir, time_limit_s=time_limit_s, workers=workers)
     app = create_app(config)

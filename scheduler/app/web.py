@@ -10,15 +10,8 @@ caches of what is on disk and the solve that is running.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import os
-import shutil
-import tempfile
-import threading
-import zipfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -36,148 +29,20 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from scheduler.app import edits, service
-from scheduler.app.editing import EditLock
-from scheduler.app.jobs import SolveJob, SolveRequest
-from scheduler.app.security import Secrets, TokenMiddleware, set_session_cookie
+from scheduler.app.bench import Config, Loaded, Workbench
+from scheduler.app.jobs import SolveRequest
+from scheduler.app.security import TokenMiddleware, set_session_cookie
+from scheduler.app.uploads import UploadRefused, check_xlsx, unpack_csv_zip
 from scheduler.app.week import VIEWS, Filters, build_page, css_id, type_styles
-from scheduler.app.workspace import DRAFT, LOCKS, Draft, Workspace
 from scheduler.domain import Clinic, Lock
-from scheduler.exports.view import ScheduleView, build_view
 from scheduler.model import SolveOptions
-from scheduler.safe_write import make_private_dir, published_path, write_bytes
+from scheduler.safe_write import published_path, write_bytes
 from scheduler.schedule import Schedule
 
 HERE = Path(__file__).resolve().parent
-#: An upload larger than this is refused before it is read (a clinic of 2,000 patients
-#: is well under 2 MB).
-MAX_UPLOAD = 20 * 1024 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Files a browser may download from the output folder: the published outputs only.
 DOWNLOADS = ("schedule.xlsx", "timetable.html", "schedule.json")
-
-
-@dataclass
-class Config:
-    out_dir: Path
-    secrets: Secrets = field(default_factory=Secrets)
-    max_upload: int = MAX_UPLOAD
-    time_limit_s: float = 10.0
-    workers: int = 2
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """The open clinic (with the app's locks), its check, and the working schedule."""
-
-    input_path: Path
-    opened: service.Opened
-    clinic: Clinic | None  # with the app's locks
-    locks: list[Lock]
-    schedule: Schedule | None
-
-
-class Workbench:
-    """What the routes share: the folder's state, the edit lock and the solve."""
-
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.ws = Workspace(config.out_dir)
-        self.ws.ensure()
-        self.editing = EditLock(self.ws)
-        self.job = SolveJob(self._keep_result)
-        self._views: dict[tuple[str, int], ScheduleView] = {}
-        self.mutex = threading.Lock()
-        self._broken: tuple[tuple[object, ...], edits.Broken] | None = None
-        self._draft_cache: tuple[tuple[int, int, int], Draft | None] | None = None
-
-    def open(self, path: Path, label: str) -> None:
-        self.ws.set_input(path, label)
-        self._views.clear()
-
-    def load(self) -> Loaded | None:
-        path = self.ws.input_path()
-        if path is None:
-            return None
-        opened = service.open_input(path)
-        locks = self.ws.locks()
-        clinic = service.with_locks(opened.clinic, locks) if opened.clinic else None
-        draft = self._draft()
-        schedule = draft.schedule if draft and draft.input_hash == opened.input_hash else None
-        return Loaded(path, opened, clinic, locks, schedule)
-
-    def _draft(self) -> Draft | None:
-        """The draft on disk, read again only when the file changed (a big clinic's draft
-        takes a while to parse, and a page reads it more than once)."""
-        path = self.ws.dir / DRAFT
-        try:
-            info = path.stat()
-        except FileNotFoundError:
-            return None
-        key = (info.st_mtime_ns, info.st_size, info.st_ino)
-        if self._draft_cache is None or self._draft_cache[0] != key:
-            self._draft_cache = (key, self.ws.draft())
-        return self._draft_cache[1]
-
-    def _state_key(self) -> tuple[object, ...]:
-        """Changes whenever the draft or the app's locks change on disk."""
-        keys: list[tuple[int, int, int] | None] = []
-        for name in (DRAFT, LOCKS):
-            try:
-                info = (self.ws.dir / name).stat()
-                keys.append((info.st_mtime_ns, info.st_size, info.st_ino))
-            except FileNotFoundError:
-                keys.append(None)
-        return tuple(keys)
-
-    def broken(self, loaded: Loaded) -> edits.Broken:
-        """What the checker finds in the draft, kept until the draft or the locks change:
-        each edit then runs the checker once, not twice (seconds on a big clinic)."""
-        key = self._state_key()
-        if self._broken is None or self._broken[0] != key:
-            assert loaded.clinic is not None and loaded.schedule is not None
-            self._broken = (key, edits.broken(loaded.clinic, loaded.schedule))
-        return self._broken[1]
-
-    def remember_broken(self, found: edits.Broken) -> None:
-        """After an edit was saved: what the checker found in it is the new draft's."""
-        self._broken = (self._state_key(), found)
-
-    def view(self, loaded: Loaded) -> ScheduleView | None:
-        """The schedule joined to the clinic, cached until the draft changes."""
-        if loaded.clinic is None or loaded.schedule is None:
-            return None
-        draft = self.ws.dir / DRAFT
-        key = (str(loaded.input_path), draft.stat().st_mtime_ns if draft.exists() else 0)
-        if key not in self._views:
-            self._views.clear()
-            self._views[key] = build_view(loaded.clinic, loaded.schedule)
-        return self._views[key]
-
-    def _keep_result(self, payload: bytes) -> str:
-        """Runs when a solve ends: the schedule is kept as the draft only if it passes the
-        independent checker with the locks it was solved with."""
-        from scheduler.report import placement_line
-        from scheduler.schedule_json import schedule_from_dict
-
-        schedule, meta = schedule_from_dict(json.loads(payload))
-        loaded = self.load()
-        if loaded is None or loaded.clinic is None:
-            raise ValueError("the clinic was closed while it solved")
-        if schedule.stats.status not in ("OPTIMAL", "FEASIBLE"):
-            return f"No schedule found ({schedule.stats.status}); try a longer time limit."
-        violations = service.check(loaded.clinic, schedule)
-        if violations:
-            raise ValueError(
-                f"the schedule failed the independent check ({len(violations)} violation(s))"
-            )
-        self.ws.save_draft(schedule, loaded.input_path, meta.input_hash)
-        self.job.set_proven_max(schedule.stats.placed_bound)
-        placed = len(schedule.placed_patients)
-        total = placed + len(schedule.unplaced)
-        line = placement_line(placed, total, schedule.stats.placed_bound)
-        self.ws.save_last_solve({"status": schedule.stats.status, "summary": line})
-        return line
 
 
 def _tab(request: Request) -> str | None:
@@ -303,17 +168,20 @@ def create_app(config: Config) -> FastAPI:
         if len(data) > config.max_upload:
             raise HTTPException(413, f"The file is larger than {config.max_upload // 2**20} MB.")
         name = (upload.filename or "").lower()
-        if name.endswith(".xlsx"):
-            _check_xlsx(data)
-            target = bench.ws.upload_xlsx()
-            write_bytes(target, data)
-        elif name.endswith(".zip"):
-            target = bench.ws.upload_csv()
-            _unpack_csv_zip(data, target, config.max_upload * 10)
-        else:
-            raise HTTPException(
-                415, "Only an Excel workbook (.xlsx) or a .zip of CSV files can be opened."
-            )
+        try:
+            if name.endswith(".xlsx"):
+                target = bench.ws.upload_xlsx()
+                check_xlsx(data)
+                write_bytes(target, data)
+            elif name.endswith(".zip"):
+                target = bench.ws.upload_csv()
+                unpack_csv_zip(data, target, config.max_upload * 10)
+            else:
+                raise UploadRefused(
+                    415, "Only an Excel workbook (.xlsx) or a .zip of CSV files can be opened."
+                )
+        except UploadRefused as refused:
+            raise HTTPException(refused.status, refused.message) from None
         bench.open(target, Path(upload.filename or "upload").name)
         # Checking a big clinic takes a while: off the event loop, so progress streams and
         # other pages go on meanwhile.
@@ -717,45 +585,6 @@ def _opened_answer(bench: Workbench) -> JSONResponse:
             "warnings": len(loaded.opened.warnings),
         }
     )
-
-
-def _check_xlsx(data: bytes) -> None:
-    """An .xlsx is a zip holding ``xl/workbook.xml``; anything else is refused unread."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            if "xl/workbook.xml" not in z.namelist():
-                raise HTTPException(415, "This .xlsx is not an Excel workbook.")
-    except zipfile.BadZipFile:
-        raise HTTPException(415, "This file is not an Excel workbook (.xlsx).") from None
-
-
-def _unpack_csv_zip(data: bytes, target: Path, max_total: int) -> None:
-    """A zip of the clinic's CSV files: plain names, CSV only, bounded size; unpacked into
-    a fresh folder that replaces the last upload in one rename."""
-    try:
-        z = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise HTTPException(415, "This file is not a zip of CSV files.") from None
-    with z:
-        members = [m for m in z.infolist() if not m.is_dir()]
-        names = [PurePosixPath(m.filename).name for m in members]
-        if not members or any(not n.lower().endswith(".csv") for n in names):
-            raise HTTPException(415, "The zip must hold the clinic's CSV files and nothing else.")
-        if len(set(names)) != len(names):
-            raise HTTPException(415, "The zip holds two CSV files of the same name.")
-        if sum(m.file_size for m in members) > max_total:
-            raise HTTPException(413, "The CSV files in the zip are too large.")
-        make_private_dir(target.parent)
-        staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=target.parent))
-        try:
-            for m, n in zip(members, names, strict=True):
-                write_bytes(staging / n, z.read(m))
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
 
 
 async def _json(request: Request) -> dict[str, Any]:
