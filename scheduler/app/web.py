@@ -34,6 +34,7 @@ from scheduler.app.jobs import SolveRequest
 from scheduler.app.security import TokenMiddleware, set_session_cookie
 from scheduler.app.uploads import UploadRefused, check_xlsx, unpack_csv_zip
 from scheduler.app.week import VIEWS, Filters, build_page, css_id, type_styles
+from scheduler.app.workspace import DRAFT
 from scheduler.domain import Clinic, Lock
 from scheduler.model import SolveOptions
 from scheduler.safe_write import published_path, write_bytes
@@ -218,7 +219,7 @@ def create_app(config: Config) -> FastAPI:
         limit = _number(body.get("time_limit", config.time_limit_s), 1, 3600, "time limit")
         previous = None
         if loaded.schedule is not None and service.PREVIOUS_SEAM:
-            previous = (bench.ws.dir / "draft.json").read_bytes()
+            previous = (bench.ws.dir / DRAFT).read_bytes()
         started = bench.job.start(
             SolveRequest(
                 input_path=str(loaded.input_path),
@@ -295,7 +296,6 @@ def create_app(config: Config) -> FastAPI:
             grid=built,
             clinic=clinic,
             schedule=schedule,
-            css_id=css_id,
             locked=_locked_sessions(loaded.locks, schedule),
         )
 
@@ -394,7 +394,7 @@ def create_app(config: Config) -> FastAPI:
         if bench.job.running():
             raise HTTPException(409, "A solve is running; edits wait until it ends.")
         body = await _json(request)
-        # The checker runs twice per edit: seconds on a big clinic, so off the event loop.
+        # The checker takes seconds on a big clinic: off the event loop.
         return await run_in_threadpool(apply_edit, body)
 
     def apply_edit(body: dict[str, Any]) -> JSONResponse:
