@@ -518,6 +518,7 @@ def create_app(config: Config) -> FastAPI:
             changes=service.change_report(clinic, before, schedule),
             violations=[edits.in_words(v) for v in service.check(clinic, schedule)],
             files=_published_files(config.out_dir),
+            feeds=_published_feeds(config.out_dir, clinic),
             token=config.secrets.token,
             host=request.headers.get("host", ""),
         )
@@ -630,12 +631,34 @@ def _locked_sessions(locks: list[Lock], schedule: Schedule) -> set[str]:
 
 
 def _published_files(out_dir: Path) -> list[tuple[str, str]]:
-    """(label, path under /files/) of every published output, for the download list."""
-    out = []
-    for name in ("schedule.xlsx", "timetable.html"):
-        if published_path(out_dir, name).is_file():
-            out.append((name, name))
-    feeds = published_path(out_dir, "calendars")
-    if feeds.is_dir():
-        out += [(f"calendars/{p.name}", f"calendars/{p.name}") for p in sorted(feeds.glob("*.ics"))]
-    return out
+    """(label, path under /files/) of the published workbook and timetable."""
+    return [
+        (n, n) for n in ("schedule.xlsx", "timetable.html") if published_path(out_dir, n).is_file()
+    ]
+
+
+#: Feed groups by the file name's first word, as scheduler.exports.ical names them.
+FEED_GROUPS = (
+    ("staff", "Staff feed"),
+    ("therapist", "Therapists"),
+    ("room", "Rooms"),
+    ("patient", "Patients (only with their consent)"),
+)
+
+
+def _published_feeds(out_dir: Path, clinic: Clinic) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The calendar feeds, grouped, each as (label, path under /files/): therapists and
+    rooms by name; a patient's feed is named by a code, and stays so here."""
+    folder = published_path(out_dir, "calendars")
+    if not folder.is_dir():
+        return []
+    names = {f"therapist-{t.id}": t.name for t in clinic.therapists}
+    names |= {f"room-{r.id}": r.name for r in clinic.rooms}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for path in sorted(folder.glob("*.ics")):
+        head = path.stem.split("-", 1)[0]
+        label = names.get(path.stem, "Everyone's sessions" if head == "staff" else path.stem)
+        groups.setdefault(head, []).append((label, f"calendars/{path.name}"))
+    return [(title, groups.pop(key)) for key, title in FEED_GROUPS if key in groups] + [
+        ("Other feeds", files) for files in groups.values()
+    ]
