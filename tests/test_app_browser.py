@@ -127,6 +127,11 @@ def test_the_coordinators_week_in_a_browser(
     base, config = server
     context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
     page = context.new_page()
+    # Every asset is our own: a page that broke its content-security policy would say so.
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    external: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(base) else external.append(r.url))
     refused_login = page.goto(f"{base}/week")
     assert refused_login is not None and "/login" in page.url  # no token, no patient data
     page.goto(f"{base}/?token={config.secrets.token}")
@@ -257,6 +262,8 @@ def test_the_coordinators_week_in_a_browser(
     with_locks = service.with_locks(clinic, Workspace(config.out_dir).locks())
     assert check_schedule(with_locks, schedule) == []
     context.close()
+    assert not [m for m in console if "Content Security Policy" in m], console
+    assert external == []
     print(
         f"\nopen → solve: {solved_s:.1f} s; open → solve → lock, move, refuse → re-solve → "
         f"publish: {elapsed:.1f} s"
