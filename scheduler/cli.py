@@ -623,6 +623,18 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from scheduler.app.server import serve
+
+    input_path = Path(args.input) if args.input else None
+    if input_path is not None and not input_path.exists():
+        raise CliError(f"{input_path} does not exist", EXIT_INPUT)
+    if not 0 < args.port < 65536:
+        raise CliError("--port must be between 1 and 65535", EXIT_INPUT)
+    serve(input_path, Path(args.out), args.host, args.port, args.time_limit, args.workers)
+    return EXIT_OK
+
+
 def _publish_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--sign-in",
@@ -830,6 +842,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("serve", help="the coordinator's workbench in a browser on this computer")
+    p.add_argument("input", nargs="?", help="clinic workbook or CSV folder to open at start")
+    p.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this computer only); any other "
+        "prints a warning, since the pages show patient names",
+    )
+    p.add_argument("--out", default="out", help="output folder: state and publications")
+    p.add_argument(
+        "--time-limit", type=float, default=10.0, help="default solve time limit (default: 10)"
+    )
+    p.add_argument("--workers", type=int, default=2, help="solver threads (default: 2)")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -1,0 +1,300 @@
+"""The one module through which the app calls the scheduler package.
+
+Routes never import the model, the checker or the exports directly: they call these
+functions. Work that is landing in parallel plugs in here, each at one named seam:
+
+- :func:`solve_schedule` — the minimal-change re-solve: once
+  ``scheduler.model.solve`` takes ``previous=``, the app's previous schedule is passed on
+  (:data:`PREVIOUS_SEAM` says whether it is);
+- :func:`change_report` — ``scheduler.changes`` (what moved since the published week);
+- :func:`run_whatif` — ``scheduler.whatif`` (scenarios solved and measured side by side);
+- :func:`fit_options` — ``scheduler.fit`` (where an unplaced referral could still go).
+
+Until a seam's module lands, the app says so in words and offers what exists today.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import inspect
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from scheduler.check import Violation, check_schedule
+from scheduler.domain import Clinic, Lock
+from scheduler.inputs.errors import LocatedProblem
+from scheduler.model import ProgressEvent, SolveOptions, solve
+from scheduler.schedule import Schedule
+
+OnProgress = Callable[[ProgressEvent], None]
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A clinic input read and checked: ``clinic`` is None when it cannot be read."""
+
+    clinic: Clinic | None
+    errors: tuple[LocatedProblem, ...]
+    warnings: tuple[LocatedProblem, ...]
+    input_hash: str
+    summary: str
+
+
+_cache: dict[tuple[str, int, int], Opened] = {}
+
+
+def _stamp(path: Path) -> tuple[str, int, int]:
+    """The cache key: a changed file (or a CSV in a changed folder) is read again."""
+    files = sorted(path.iterdir()) if path.is_dir() else [path]
+    newest = max((f.stat().st_mtime_ns for f in files), default=0)
+    return (str(path.resolve()), newest, sum(f.stat().st_size for f in files))
+
+
+def open_input(path: Path) -> Opened:
+    """Read and check a workbook or CSV folder the way ``validate`` does: errors (cannot be
+    read) apart from warnings (planning problems); the same file is read once."""
+    from scheduler.cli import empty_sheets
+    from scheduler.inputs.validate import check_path, summary
+    from scheduler.inputs.workbook import input_hash
+
+    key = _stamp(path)
+    if key in _cache:
+        return _cache[key]
+    checked = check_path(path)
+    blank = [] if checked.clinic is None else empty_sheets(checked.clinic)
+    clinic = None if blank else checked.clinic
+    opened = Opened(
+        clinic=clinic,
+        errors=tuple([*checked.errors, *blank]),
+        warnings=tuple(checked.warnings),
+        input_hash=input_hash(path),
+        summary=summary(clinic) if clinic is not None else "",
+    )
+    _cache.clear()  # one clinic is open at a time; keep no stale copy of patient data
+    _cache[key] = opened
+    return opened
+
+
+def template_bytes() -> bytes:
+    """A blank clinic workbook, the same as ``iop-scheduler template``."""
+    from scheduler.inputs.workbook import write_template
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "clinic_template.xlsx"
+        write_template(path)
+        return path.read_bytes()
+
+
+def with_locks(clinic: Clinic, locks: list[Lock]) -> Clinic:
+    """The clinic with the app's locks added to the Locks sheet's: what the solve and the
+    checker both see, so a hand edit that breaks a lock is refused (RULES.md L1)."""
+    if not locks:
+        return clinic
+    return replace(clinic, locks=(*clinic.locks, *locks))
+
+
+def patients_to_place(clinic: Clinic) -> int:
+    from scheduler.cli import patients_to_place as count
+
+    return count(clinic)
+
+
+#: True once ``scheduler.model.solve`` accepts ``previous=`` (the minimal-change re-solve).
+PREVIOUS_SEAM = "previous" in inspect.signature(solve).parameters
+
+
+def solve_schedule(
+    clinic: Clinic,
+    options: SolveOptions,
+    on_progress: OnProgress | None,
+    previous: Schedule | None = None,
+) -> Schedule:
+    """Solve, keeping the locks; the seam for the minimal-change re-solve: the previous
+    schedule is passed on when the model takes it, else the locks alone keep the edits."""
+    if previous is not None and PREVIOUS_SEAM:
+        run: Any = solve
+        result: Schedule = run(clinic, options, on_progress, previous=previous)
+        return result
+    return solve(clinic, options, on_progress)
+
+
+def check(clinic: Clinic, schedule: Schedule) -> list[Violation]:
+    """The independent checker (docs/RULES.md), the judge of every schedule and edit."""
+    return check_schedule(clinic, schedule)
+
+
+def compliance_rows(clinic: Clinic, schedule: Schedule) -> list[list[object]]:
+    from scheduler.exports.excel import compliance_rows as rows
+    from scheduler.exports.view import build_view
+
+    return [list(r) for r in rows(build_view(clinic, schedule))]
+
+
+def _optional(name: str) -> ModuleType | None:
+    """A module that is landing in parallel, or None until it has. A module that is there
+    but fails to import is a bug, and says so."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as err:
+        if err.name is not None and (name == err.name or name.startswith(f"{err.name}.")):
+            return None
+        raise
+
+
+def change_report(clinic: Clinic, before: Schedule | None, after: Schedule) -> list[str]:
+    """What publishing ``after`` changes for people, in lines to read before publishing.
+
+    Seam: ``scheduler.changes.compare(clinic, previous, schedule)`` (a report of every
+    appointment that moved, was added or cancelled, forced or not) once it lands; until
+    then, each patient whose week differs, in one line."""
+    if before is None:
+        return ["Nothing was published here yet: this is the first publication."]
+    module = _optional("scheduler.changes")
+    compare = getattr(module, "compare", None) if module else None
+    if callable(compare):
+        report: Any = compare(clinic, before, after)
+        return _change_lines(report)
+    lines = []
+    old, new = before.sessions_by_patient, after.sessions_by_patient
+    for pid in sorted(set(old) | set(new)):
+        was = {(s.week, s.block, s.session_type) for s in old.get(pid, ())}
+        now = {(s.week, s.block, s.session_type) for s in new.get(pid, ())}
+        if was != now:
+            gone, added = len(was - now), len(now - was)
+            lines.append(f"{pid}: {added} session(s) added, {gone} removed or moved")
+    return lines or ["No patient's week changes."]
+
+
+def _change_lines(report: Any) -> list[str]:
+    """``scheduler.changes``' report as lines: each call to make, then who is new,
+    discharged or lost their place."""
+    lines = []
+    for c in report.changes:
+        why = f" (because {'; '.join(c.reasons)})" if c.reasons else ""
+        lines.append(f"{c.who} {c.person}, week {c.week + 1}: {c.kind_text}{why}")
+    for label, notes in (
+        ("new", report.new_patients),
+        ("discharged", report.discharged),
+        ("lost their place", report.lost_place),
+    ):
+        lines += [f"{n.patient} {label}: {n.note}" for n in notes]
+    return lines or ["No appointment changes."]
+
+
+#: Unplaced patients whose ways in are looked for on one page (each search is a fraction
+#: of a second; the rest say to narrow the list).
+FIT_PER_PAGE = 10
+
+
+def fit_available() -> bool:
+    return _optional("scheduler.fit") is not None
+
+
+def fit_options(clinic: Clinic, schedule: Schedule, patient: str) -> list[str]:
+    """Where an unplaced patient could still go, best first, each way in checked. Seam:
+    ``scheduler.fit.fit(clinic, schedule, patient)`` (its options, or why there is none)
+    and ``scheduler.fit.render``; empty until it lands."""
+    module = _optional("scheduler.fit")
+    find = getattr(module, "fit", None) if module else None
+    record = clinic.patient_by_id.get(patient)
+    if not callable(find) or record is None:
+        return []
+    answer: Any = find(clinic, schedule, record)
+    render = _optional("scheduler.fit.render")
+    if isinstance(answer, list):
+        if not answer:
+            return ["No way in was found."]
+        text = getattr(render, "options_text", None)
+        if callable(text):
+            return [str(text(patient, answer))]
+        return [str(option) for option in answer]
+    text = getattr(render, "no_fit_text", None)
+    return [str(text(answer)) if callable(text) else str(answer)]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A what-if asked in the form."""
+
+    name: str
+    extra_admissions: int = 0
+    therapist_away: str = ""
+    room_closed: str = ""
+
+
+WHATIF_SEAM = "scheduler.whatif"
+
+
+def whatif_available() -> bool:
+    return _optional(WHATIF_SEAM) is not None
+
+
+def run_whatif(
+    clinic: Clinic, scenarios: list[Scenario], options: SolveOptions
+) -> list[dict[str, object]] | None:
+    """Each scenario solved, its figures in one row (placed, proven maximum, waitlist,
+    utilisation, …), side by side. None until ``scheduler.whatif`` lands.
+
+    Seam: the form's few questions become ``scheduler.whatif``'s own changes
+    (``add_admissions``, ``remove_therapist``, ``close_room``), applied by its
+    ``apply_all``, solved by its ``run_all`` (one CP-SAT worker per run, runs side by side)
+    and measured by its ``measure_all`` and ``metrics_row``; a scenario without changes is
+    the baseline. Problems with a scenario (an unknown therapist, say) raise ValueError."""
+    if _optional(WHATIF_SEAM) is None:
+        return None
+    changes: Any = importlib.import_module(f"{WHATIF_SEAM}.changes")
+    applying: Any = importlib.import_module(f"{WHATIF_SEAM}.scenarios")
+    runner: Any = importlib.import_module(f"{WHATIF_SEAM}.runner")
+    metrics: Any = importlib.import_module(f"{WHATIF_SEAM}.metrics")
+    kinds = changes.ChangeKind
+    theirs = []
+    for s in scenarios:
+        rows = []
+        if s.extra_admissions:
+            rows.append(changes.Change(2, kinds.ADD_ADMISSIONS, count=s.extra_admissions))
+        if s.therapist_away:
+            rows.append(changes.Change(2, kinds.REMOVE_THERAPIST, target=s.therapist_away))
+        if s.room_closed:
+            rows.append(changes.Change(2, kinds.CLOSE_ROOM, target=s.room_closed))
+        theirs.append(changes.Scenario(s.name, tuple(rows)))
+    clinics, problems = applying.apply_all(clinic, theirs, seed=options.seed)
+    if problems:
+        raise ValueError("; ".join(p.message for p in problems))
+    runs = [runner.Run(name, c, runner.solo(options)) for name, c in clinics.items()]
+    results = runner.run_all(runs, jobs=min(len(runs), options.workers))
+    return [dict(metrics.metrics_row(m)) for m in metrics.measure_all(runs, results)]
+
+
+def publish(
+    clinic: Clinic, schedule: Schedule, out_dir: Path, input_path: Path, input_hash: str
+) -> list[Path]:
+    """The command line's publish: one all-or-nothing version, owner-only, with
+    ``schedule.json`` beside the workbook, feeds and timetable."""
+    from scheduler.exports import publish as publish_all
+    from scheduler.schedule_json import schedule_json_bytes
+
+    payload = schedule_json_bytes(
+        schedule, input_path=str(input_path), input_hash=input_hash, created=_now()
+    )
+    return publish_all(clinic, schedule, out_dir, extra={"schedule.json": payload})
+
+
+def published(out_dir: Path) -> Schedule | None:
+    """The schedule last published into ``out_dir`` (by the app or the command line)."""
+    from scheduler.safe_write import published_path
+    from scheduler.schedule_json import read_schedule_json
+
+    path = published_path(out_dir, "schedule.json")
+    try:
+        return read_schedule_json(path)[0]
+    except (OSError, ValueError):
+        return None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
