@@ -1,30 +1,24 @@
 """The one module through which the app calls the scheduler package.
 
 Routes never import the model, the checker or the exports directly: they call these
-functions. Work that is landing in parallel plugs in here, each at one named seam:
+functions, among them:
 
-- :func:`solve_schedule` — the minimal-change re-solve: once
-  ``scheduler.model.solve`` takes ``previous=``, the app's previous schedule is passed on
-  (:data:`PREVIOUS_SEAM` says whether it is);
+- :func:`solve_schedule` — the minimal-change re-solve (``scheduler.model.solve`` with the
+  published schedule as ``previous``: what can stay, stays);
 - :func:`change_report` — ``scheduler.changes`` (what moved since the published week);
 - :func:`run_whatif` — ``scheduler.whatif`` (scenarios solved and measured side by side);
 - :func:`fit_options` — ``scheduler.fit`` (where an unplaced referral could still go).
-
-Until a seam's module lands, the app says so in words and offers what exists today.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import inspect
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
+from scheduler.changes import ChangeReport
 from scheduler.check import Violation, check_schedule
 from scheduler.domain import Clinic, Lock
 from scheduler.inputs.errors import LocatedProblem
@@ -104,8 +98,8 @@ def patients_to_place(clinic: Clinic) -> int:
     return count(clinic)
 
 
-#: True once ``scheduler.model.solve`` accepts ``previous=`` (the minimal-change re-solve).
-PREVIOUS_SEAM = "previous" in inspect.signature(solve).parameters
+#: The re-solve keeps the published schedule where it can (scheduler.model.stability).
+PREVIOUS_SEAM = True
 
 
 def solve_schedule(
@@ -114,13 +108,9 @@ def solve_schedule(
     on_progress: OnProgress | None,
     previous: Schedule | None = None,
 ) -> Schedule:
-    """Solve, keeping the locks; the seam for the minimal-change re-solve: the previous
-    schedule is passed on when the model takes it, else the locks alone keep the edits."""
-    if previous is not None and PREVIOUS_SEAM:
-        run: Any = solve
-        result: Schedule = run(clinic, options, on_progress, previous=previous)
-        return result
-    return solve(clinic, options, on_progress)
+    """Solve, keeping the locks and, given the previous schedule, every appointment of it
+    that no edit or rule forces to change (the minimal-change re-solve)."""
+    return solve(clinic, options, on_progress, previous=previous)
 
 
 def check(clinic: Clinic, schedule: Schedule) -> list[Violation]:
@@ -135,48 +125,24 @@ def compliance_rows(clinic: Clinic, schedule: Schedule) -> list[list[object]]:
     return [list(r) for r in rows(build_view(clinic, schedule))]
 
 
-def _optional(name: str) -> ModuleType | None:
-    """A module that is landing in parallel, or None until it has. A module that is there
-    but fails to import is a bug, and says so."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as err:
-        if err.name is not None and (name == err.name or name.startswith(f"{err.name}.")):
-            return None
-        raise
-
-
 def change_report(clinic: Clinic, before: Schedule | None, after: Schedule) -> list[str]:
-    """What publishing ``after`` changes for people, in lines to read before publishing.
-
-    Seam: ``scheduler.changes.compare(clinic, previous, schedule)`` (a report of every
-    appointment that moved, was added or cancelled, forced or not) once it lands; until
-    then, each patient whose week differs, in one line."""
+    """What publishing ``after`` changes for people, in lines to read before publishing:
+    ``scheduler.changes.compare``'s report (every appointment moved, added or cancelled,
+    forced or not), the lines the Changes sheet will hold."""
     if before is None:
         return ["Nothing was published here yet: this is the first publication."]
-    module = _optional("scheduler.changes")
-    compare = getattr(module, "compare", None) if module else None
-    if callable(compare):
-        report: Any = compare(clinic, before, after)
-        return _change_lines(report)
-    lines = []
-    old, new = before.sessions_by_patient, after.sessions_by_patient
-    for pid in sorted(set(old) | set(new)):
-        was = {(s.week, s.block, s.session_type) for s in old.get(pid, ())}
-        now = {(s.week, s.block, s.session_type) for s in new.get(pid, ())}
-        if was != now:
-            gone, added = len(was - now), len(now - was)
-            lines.append(f"{pid}: {added} session(s) added, {gone} removed or moved")
-    return lines or ["No patient's week changes."]
+    from scheduler.changes import compare
+
+    return _change_lines(compare(clinic, before, after))
 
 
-def _change_lines(report: Any) -> list[str]:
-    """``scheduler.changes``' report as lines: each call to make, then who is new,
-    discharged or lost their place."""
+def _change_lines(report: ChangeReport) -> list[str]:
+    """The report as lines: each call to make, then who is new, discharged or lost their
+    place."""
     lines = []
     for c in report.changes:
         why = f" (because {'; '.join(c.reasons)})" if c.reasons else ""
-        lines.append(f"{c.who} {c.person}, week {c.week + 1}: {c.kind_text}{why}")
+        lines.append(f"{c.who} {c.person}: week {c.week + 1}, {c.kind_text}{why}")
     for label, notes in (
         ("new", report.new_patients),
         ("discharged", report.discharged),
@@ -192,29 +158,22 @@ FIT_PER_PAGE = 10
 
 
 def fit_available() -> bool:
-    return _optional("scheduler.fit") is not None
+    return True
 
 
 def fit_options(clinic: Clinic, schedule: Schedule, patient: str) -> list[str]:
-    """Where an unplaced patient could still go, best first, each way in checked. Seam:
-    ``scheduler.fit.fit(clinic, schedule, patient)`` (its options, or why there is none)
-    and ``scheduler.fit.render``; empty until it lands."""
-    module = _optional("scheduler.fit")
-    find = getattr(module, "fit", None) if module else None
+    """Where an unplaced patient could still go, best first, each way in confirmed by the
+    checker (``scheduler.fit``), or why there is none, in words."""
+    from scheduler.fit import fit
+    from scheduler.fit.render import no_fit_text, options_text
+
     record = clinic.patient_by_id.get(patient)
-    if not callable(find) or record is None:
+    if record is None:
         return []
-    answer: Any = find(clinic, schedule, record)
-    render = _optional("scheduler.fit.render")
+    answer = fit(clinic, schedule, record)
     if isinstance(answer, list):
-        if not answer:
-            return ["No way in was found."]
-        text = getattr(render, "options_text", None)
-        if callable(text):
-            return [str(text(patient, answer))]
-        return [str(option) for option in answer]
-    text = getattr(render, "no_fit_text", None)
-    return [str(text(answer)) if callable(text) else str(answer)]
+        return [options_text(patient, answer)] if answer else ["No way in was found."]
+    return [no_fit_text(answer)]
 
 
 @dataclass(frozen=True)
@@ -227,11 +186,8 @@ class Scenario:
     room_closed: str = ""
 
 
-WHATIF_SEAM = "scheduler.whatif"
-
-
 def whatif_available() -> bool:
-    return _optional(WHATIF_SEAM) is not None
+    return True
 
 
 def run_whatif(
@@ -245,12 +201,9 @@ def run_whatif(
     ``apply_all``, solved by its ``run_all`` (one CP-SAT worker per run, runs side by side)
     and measured by its ``measure_all`` and ``metrics_row``; a scenario without changes is
     the baseline. Problems with a scenario (an unknown therapist, say) raise ValueError."""
-    if _optional(WHATIF_SEAM) is None:
-        return None
-    changes: Any = importlib.import_module(f"{WHATIF_SEAM}.changes")
-    applying: Any = importlib.import_module(f"{WHATIF_SEAM}.scenarios")
-    runner: Any = importlib.import_module(f"{WHATIF_SEAM}.runner")
-    metrics: Any = importlib.import_module(f"{WHATIF_SEAM}.metrics")
+    from scheduler.whatif import changes, metrics, runner
+    from scheduler.whatif import scenarios as applying
+
     kinds = changes.ChangeKind
     theirs = []
     for s in scenarios:
@@ -281,7 +234,9 @@ def publish(
     payload = schedule_json_bytes(
         schedule, input_path=str(input_path), input_hash=input_hash, created=_now()
     )
-    return publish_all(clinic, schedule, out_dir, extra={"schedule.json": payload})
+    # With the schedule published before, the publish writes the Changes sheet and changes.csv.
+    before = published(out_dir)
+    return publish_all(clinic, schedule, out_dir, extra={"schedule.json": payload}, previous=before)
 
 
 def published(out_dir: Path) -> Schedule | None:
