@@ -475,7 +475,7 @@ def test_a_referral_may_start_a_later_week() -> None:
     people = (patient("P1"), patient("P2", discharge=saturday))
     clinic = replace(
         base,
-        settings=replace(base.settings, weeks=2),
+        settings=replace(base.settings, weeks=2, step_down_weeks=0),  # not about W7
         therapists=staff,
         session_types=kinds,
         patients=people,
