@@ -229,9 +229,13 @@ def _previous_groups(
     trim: int,
 ) -> None:
     """Form each previous group again from its patients who still attend, largest first:
-    in its own room when that room is open and empty, else in an empty group, with its
-    leaders who still lead here."""
-    todo = sorted(soft, key=lambda s: (-sum(p in attending for p in s.patients), s.id))
+    in its own room when that room is open (those first, so that no group without its room
+    takes another's), else in an empty group, with its leaders who still lead here."""
+    rooms = {g.room for g in groups}
+    todo = sorted(
+        soft,
+        key=lambda s: (s.room not in rooms, -sum(p in attending for p in s.patients), s.id),
+    )
     for s in todo:
         keep = [p for p in s.patients if p in attending and p not in placed]
         if not keep:
