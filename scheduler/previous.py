@@ -25,6 +25,13 @@ from dataclasses import dataclass
 
 from scheduler.schedule import Schedule, Session
 
+#: The minimal-change terms (scheduler.model.stability) as ``SolveStats.terms`` names them:
+#: what changed from the previous schedule, not what the timetable costs.
+MOVED = "appointments_moved"
+LEADERS = "leaders_changed"
+ROOMS = "rooms_changed"
+CHANGE_TERMS = (MOVED, LEADERS, ROOMS)
+
 
 def week_monday(week_start: dt.date, week: int) -> dt.date:
     return week_start + dt.timedelta(weeks=week)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from scheduler.changes import ChangeCounts
 from scheduler.domain import Clinic
+from scheduler.previous import CHANGE_TERMS
 from scheduler.schedule import Schedule, SolveStats
 
 #: Each objective term (``SolveStats.terms``) as a coordinator would name it, and its unit.
@@ -174,8 +175,10 @@ def coordinator_summary(
         lines.append(
             "Stopped by the clock before the search's budget was spent: a re-run may differ."
         )
-    if stats.terms:
-        lines += ["", cost_table(stats.terms, weights)]
+    # What changed from a previous schedule is the change report's, not a cost.
+    costs = {k: v for k, v in stats.terms.items() if k not in CHANGE_TERMS}
+    if costs:
+        lines += ["", cost_table(costs, weights)]
     return "\n".join(lines)
 
 

@@ -50,13 +50,8 @@ from ortools.sat.python import cp_model
 from scheduler.domain import SessionKind
 from scheduler.model.instance import SINGLE_KINDS, Act, Instance, patient_class
 from scheduler.model.variables import Lit, Variables
-from scheduler.previous import references
+from scheduler.previous import LEADERS, MOVED, ROOMS, references
 from scheduler.schedule import Schedule, Session
-
-#: The names of the minimal-change terms, as reported in ``SolveStats.terms``.
-MOVED = "appointments_moved"
-LEADERS = "leaders_changed"
-ROOMS = "rooms_changed"
 
 #: Changes come in two strict levels. A change to a session the new input still allows as
 #: it was (its block, room and leaders all still there) costs more than every change to
