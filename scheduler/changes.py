@@ -165,6 +165,33 @@ class _Obstacles:
         monday = week_monday(self.schedule.week_start, week)
         return (monday - self.clinic.settings.week_start).days // 7
 
+    def taken(self, s: Session, week: int, news: Sequence[Session]) -> list[str]:
+        """Why the old session's room or leaders are no longer its own, in the new week as
+        solved: another session of the new timetable (one the change forced, as a rule:
+        the minimal-change stage moves an undisturbed session only when it must) now holds
+        the room or the leader at that time. A chain of changes, each named."""
+        c = self.clinic
+        block = c.block_by_id.get(s.block)
+        kind = c.session_type_by_id.get(s.session_type)
+        if block is None or kind is None:
+            return []
+        window = session_window(block, kind)
+        out = []
+        for other in news:
+            if other.lineage_id == s.lineage_id:
+                continue
+            ob = c.block_by_id.get(other.block)
+            ok = c.session_type_by_id.get(other.session_type)
+            if ob is None or ok is None or not session_window(ob, ok).overlaps(window):
+                continue
+            room = c.room_by_id.get(s.room)
+            if other.room == s.room and room is not None and not room.virtual:
+                out.append(f"its room now holds {other.code} then")
+            out += [
+                f"{t} now leads {other.code} then" for t in s.therapists if t in other.therapists
+            ]
+        return out
+
     def session(self, s: Session, week: int) -> list[str]:
         c = self.clinic
         block = c.block_by_id.get(s.block)
@@ -407,6 +434,7 @@ def compare(clinic: Clinic, previous: Schedule, schedule: Schedule) -> ChangeRep
                     why = obstacles.session(a, week) + obstacles.patient(
                         a, week, pid, repeated, False
                     )
+                    why = why or obstacles.taken(a, week, news)
                     week_patient.append(
                         AppointmentChange(
                             Who.PATIENT, pid, week, kinds, appt(a, week), appt(b, week), tuple(why)
@@ -414,6 +442,7 @@ def compare(clinic: Clinic, previous: Schedule, schedule: Schedule) -> ChangeRep
                     )
             for a in gone:
                 why = obstacles.session(a, week) + obstacles.patient(a, week, pid, repeated, True)
+                why = why or obstacles.taken(a, week, news)
                 week_patient.append(
                     AppointmentChange(
                         Who.PATIENT,
@@ -485,14 +514,14 @@ def _therapist_changes(
         for a, b in pairs:
             kinds = _differences(a, b)
             if kinds:
-                why = tuple(obstacles.session(a, week))
+                why = tuple(obstacles.session(a, week) or obstacles.taken(a, week, news))
                 out.append(
                     AppointmentChange(
                         Who.THERAPIST, t, week, kinds, appt(a, week), appt(b, week), why
                     )
                 )
         for a in gone:
-            why = tuple(obstacles.session(a, week))
+            why = tuple(obstacles.session(a, week) or obstacles.taken(a, week, news))
             after = successor.get(id(a))
             if after is not None:  # handed over to another leader
                 kinds = (*_differences(a, after),) or (ChangeKind.NEW_LEADER,)

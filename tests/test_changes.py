@@ -280,3 +280,19 @@ def test_a_step_down_forces_a_cancellation_only_when_it_begins() -> None:
     report = compare(c2, plan(week_sessions(), start=nxt), plan(fewer, start=nxt))
     (ch,) = [ch for ch in report.changes if ch.person == "P3"]
     assert ch.kinds == (ChangeKind.CANCELLED,) and not ch.forced
+
+
+def test_a_change_made_for_another_names_it() -> None:
+    """A group moved out of its room because another session now holds it there (a chain
+    the minimal-change stage had to make) names that session as the reason."""
+    from factory import room
+
+    c = clinic(rooms=(*clinic().rooms, room("R2")))
+    before = valid(c, plan(week_sessions()))
+    moved = gt("MON", room="R2", lineage="GT-MON-EVE-1")
+    newcomer = Session.numbered(0, "MON-EVE", "GT", 2, "R1", ("T1",), (), "GT-MON-EVE-2@new")
+    after = plan([*swap(week_sessions(), "W0-MON-EVE-GT-1", moved), newcomer])
+    report = compare(c, before, after)
+    mine = [ch for ch in report.changes if ch.person == "P1"]
+    assert [ch.kinds for ch in mine] == [(ChangeKind.NEW_ROOM,)]
+    assert mine[0].reasons == ("its room now holds GT-MON-EVE-2 then",)
