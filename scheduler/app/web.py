@@ -340,7 +340,7 @@ def create_app(config: Config) -> FastAPI:
             blocks=blocks,
             session_lock=next((lk for lk in mine if lk.patient is None), None),
             place_locks={lk.patient: lk for lk in mine if lk.patient},
-            topic=getattr(s, "topic", "") or "",
+            topic=s.topic,
         )
 
     @app.get("/unplaced", response_class=HTMLResponse)
