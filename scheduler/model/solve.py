@@ -117,24 +117,6 @@ PHASE_TWO_IGNORED = (
 #: without it, 12.3 s with it; ladder M-tight: 473 placement points without it, no
 #: placement at all within the budget with it. The bound comes from the relaxation.
 PHASE_ONE_IGNORED = (*(x for x in PHASE_TWO_IGNORED if x != "core"), "default_lp")
-#: Subsolvers left out of every multi-worker step: the local-search and first-solution
-#: workers. With them, the interleaved search stopped at a point that depended on the
-#: machine's load: ladder M-loose, 2 workers, 10 s, phase one stopped at 4.600 units of
-#: deterministic time quiet and 4.552 beside three busy processes, with the same
-#: placement points but another assignment, and the published schedule differed
-#: (objective 796 against 867). Without them both runs gave the same bytes, and a
-#: slightly better schedule (phase one 192 points against 193; objective 790).
-UNREPRODUCIBLE = (
-    "ls",
-    "ls_lin",
-    "fj",
-    "fj_lin",
-    "violation_ls",
-    "fs_random",
-    "fs_random_no_lp",
-    "fs_random_quick_restart",
-    "fs_random_quick_restart_no_lp",
-)
 _FOUND = (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
@@ -221,7 +203,6 @@ def _solver(
     p.log_search_progress = options.log
     if options.workers > 1:
         p.ignore_subsolvers.extend(ignored)
-        p.ignore_subsolvers.extend(UNREPRODUCIBLE)
     return solver
 
 
