@@ -11,6 +11,6 @@
 - ``jobs`` — the solve in a child process, with progress and cancel;
 - ``week`` — the timetable page: per site, per week, paged, filtered;
 - ``edits`` — hand edits judged by the independent checker;
-- ``service`` — the one module that calls the rest of the package, with the seams for the
-  minimal-change re-solve, the change report, what-if and recommend-fit.
+- ``service`` — the one module that calls the rest of the package: the minimal-change
+  re-solve, the change report, what-if and recommend-fit among it.
 """

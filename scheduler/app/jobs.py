@@ -29,7 +29,7 @@ class SolveRequest:
     time_limit_s: float
     seed: int
     workers: int
-    previous_json: bytes | None = None  # the minimal-change seam's baseline
+    previous_json: bytes | None = None  # the minimal-change re-solve's previous schedule
 
 
 @dataclass

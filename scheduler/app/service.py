@@ -98,10 +98,6 @@ def patients_to_place(clinic: Clinic) -> int:
     return count(clinic)
 
 
-#: The re-solve keeps the published schedule where it can (scheduler.model.stability).
-PREVIOUS_SEAM = True
-
-
 def solve_schedule(
     clinic: Clinic,
     options: SolveOptions,
@@ -157,10 +153,6 @@ def _change_lines(report: ChangeReport) -> list[str]:
 FIT_PER_PAGE = 10
 
 
-def fit_available() -> bool:
-    return True
-
-
 def fit_options(clinic: Clinic, schedule: Schedule, patient: str) -> list[str]:
     """Where an unplaced patient could still go, best first, each way in confirmed by the
     checker (``scheduler.fit``), or why there is none, in words."""
@@ -186,17 +178,13 @@ class Scenario:
     room_closed: str = ""
 
 
-def whatif_available() -> bool:
-    return True
-
-
 def run_whatif(
     clinic: Clinic, scenarios: list[Scenario], options: SolveOptions
-) -> list[dict[str, object]] | None:
+) -> list[dict[str, object]]:
     """Each scenario solved, its figures in one row (placed, proven maximum, waitlist,
-    utilisation, …), side by side. None until ``scheduler.whatif`` lands.
+    utilisation, …), side by side.
 
-    Seam: the form's few questions become ``scheduler.whatif``'s own changes
+    The form's few questions become ``scheduler.whatif``'s own changes
     (``add_admissions``, ``remove_therapist``, ``close_room``), applied by its
     ``apply_all``, solved by its ``run_all`` (one CP-SAT worker per run, runs side by side)
     and measured by its ``measure_all`` and ``metrics_row``; a scenario without changes is

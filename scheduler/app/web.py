@@ -206,7 +206,6 @@ def create_app(config: Config) -> FastAPI:
             state=bench.job.state(),
             config=config,
             last=bench.ws.last_solve(),
-            minimal_change=service.PREVIOUS_SEAM,
         )
 
     @app.post("/api/solve")
@@ -218,7 +217,7 @@ def create_app(config: Config) -> FastAPI:
             raise HTTPException(409, "Open a clinic that reads cleanly first.")
         limit = _number(body.get("time_limit", config.time_limit_s), 1, 3600, "time limit")
         previous = None
-        if loaded.schedule is not None and service.PREVIOUS_SEAM:
+        if loaded.schedule is not None:
             previous = (bench.ws.dir / DRAFT).read_bytes()
         started = bench.job.start(
             SolveRequest(
@@ -361,7 +360,6 @@ def create_app(config: Config) -> FastAPI:
             "unplaced.html",
             rows=rows,
             schedule=schedule,
-            fit_available=service.fit_available(),
             fit_shown=service.FIT_PER_PAGE,
         )
 
@@ -459,7 +457,7 @@ def create_app(config: Config) -> FastAPI:
 
     @app.get("/whatif", response_class=HTMLResponse)
     def whatif(request: Request) -> HTMLResponse:
-        return page(request, "whatif.html", available=service.whatif_available(), results=None)
+        return page(request, "whatif.html", results=None)
 
     @app.post("/api/whatif")
     async def run_whatif(request: Request) -> JSONResponse:
@@ -495,15 +493,6 @@ def create_app(config: Config) -> FastAPI:
             results = await run_in_threadpool(service.run_whatif, base, scenarios, options)
         except ValueError as err:
             return JSONResponse({"ok": False, "message": str(err)}, status_code=400)
-        if results is None:
-            return JSONResponse(
-                {
-                    "ok": False,
-                    "message": "What-if scenarios arrive with scheduler.whatif; "
-                    "this build does not have it yet.",
-                },
-                status_code=501,
-            )
         return JSONResponse({"ok": True, "results": results})
 
     # 6. Publish. --------------------------------------------------------------------------
