@@ -95,13 +95,8 @@ def _newcomer(clinic: Clinic, schedule: Schedule) -> Patient:
             same_leaders = all(
                 s.therapists == schedule.session_by_id[s.id].therapists for s in joined
             )
-            groups_added = [
-                a
-                for a in ins.added
-                if len(a.patients) > 1
-                or a.session_type in {st.id for st in clinic.session_types if st.is_group}
-            ]
-            if ins.patient == newcomer.id and same_leaders and not groups_added:
+            opens_group = any(clinic.session_type_by_id[a.session_type].is_group for a in ins.added)
+            if ins.patient == newcomer.id and same_leaders and not opens_group:
                 return newcomer
     raise SystemExit("no placed patient's copy finds an open seat")
 
