@@ -141,7 +141,8 @@ def _split(
     # The previous groups whole, else each with a few patients fewer (a group that must take
     # in a newcomer's group-mates, or give one up to reach another group's minimum), else a
     # split afresh: the model's aggregate conditions guarantee a split without them.
-    for trim in range(len(attending) + 1) if soft else ():
+    # Past the largest previous group's size every soft pin is empty: no more to try.
+    for trim in range(max((len(s.patients) for s in soft), default=0)):
         formed = _fill(inst, key, cb, groups, leaders, attending, my_pins, signature, soft, trim)
         if formed is not None:
             return formed
